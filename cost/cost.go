@@ -1,0 +1,78 @@
+// Package cost prices the capacity a policy provisions.
+//
+// Prices are in US dollars. A price per instance-hour is billed per second
+// of the instance's life by default, from launch (not from readiness: a
+// starting instance is already paid for) to termination, each started
+// billing increment charged in full, with an optional minimum charge per
+// instance.
+package cost
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// ErrInvalidPrice is returned by Validate for a negative, NaN or infinite
+// price or a negative granularity or minimum.
+var ErrInvalidPrice = errors.New("invalid price")
+
+// InstanceHour is a price per instance-hour.
+//
+// The zero Granularity means per-second billing; the zero Minimum means no
+// minimum charge. EC2 Linux on-demand, for example, is per-second with a
+// 60-second minimum.
+type InstanceHour struct {
+	USDPerHour  float64       // price of one instance for one hour, USD
+	Granularity time.Duration // billing increment; 0 means one second
+	Minimum     time.Duration // least billed time per instance; 0 means none
+}
+
+// Validate reports an error naming the field that is out of range.
+func (p InstanceHour) Validate() error {
+	switch {
+	case math.IsNaN(p.USDPerHour) || math.IsInf(p.USDPerHour, 0) || p.USDPerHour < 0:
+		return fmt.Errorf("%w: USDPerHour = %v, want a finite value ≥ 0", ErrInvalidPrice, p.USDPerHour)
+	case p.Granularity < 0:
+		return fmt.Errorf("%w: Granularity = %v, want ≥ 0", ErrInvalidPrice, p.Granularity)
+	case p.Minimum < 0:
+		return fmt.Errorf("%w: Minimum = %v, want ≥ 0", ErrInvalidPrice, p.Minimum)
+	}
+	return nil
+}
+
+// Billed returns the time charged for an instance that lived for d: d raised
+// to the minimum, then rounded up to a whole number of increments.
+// A negative d is treated as zero.
+func (p InstanceHour) Billed(d time.Duration) time.Duration {
+	if d < p.Minimum {
+		d = p.Minimum
+	}
+	if d <= 0 {
+		return 0
+	}
+	g := p.Granularity
+	if g <= 0 {
+		g = time.Second
+	}
+	return (d + g - 1) / g * g
+}
+
+// Charge returns the cost in USD of one instance that lived for d.
+func (p InstanceHour) Charge(d time.Duration) float64 {
+	return p.USDPerHour * p.Billed(d).Hours()
+}
+
+// Rate returns the running cost in USD per hour of n instances.
+func (p InstanceHour) Rate(n int) float64 { return p.USDPerHour * float64(n) }
+
+// Affordable returns the most instances whose running cost stays within
+// budget USD per hour. A budget ≤ 0 or a zero price means no limit and
+// returns math.MaxInt.
+func (p InstanceHour) Affordable(budgetPerHour float64) int {
+	if budgetPerHour <= 0 || p.USDPerHour <= 0 {
+		return math.MaxInt
+	}
+	return int(math.Floor(budgetPerHour/p.USDPerHour + 1e-9))
+}
