@@ -1,0 +1,79 @@
+// Package sim is OMNIXAN's discrete-event simulator: a virtual clock, an
+// event queue, and the world models a scaling policy acts on. It drives the
+// very autoscaler.Loop, policies and cost code that run live; only the
+// clock, the metrics source and the orchestrator are simulated.
+//
+// # Engine
+//
+// Time is virtual: nanoseconds since the start of the run, kept as int64 and
+// shown as time.Time. Events are values in a Queue, a 4-ary heap ordered by
+// (time, sequence number), so events at the same instant run first in,
+// first out, and scheduling allocates nothing. Step boundaries are a fixed
+// schedule outside the queue and come before any event at the same instant,
+// so a step is judged on the capacity it actually had. One run is one
+// goroutine; parallelism comes from running independent runs at once.
+//
+// # Classical service model
+//
+// The load gives the arrival rate λ in requests per second (a trace column
+// times Config.Scale; each row holds until the next, and a step takes the
+// time-weighted mean over its span). The service has n ready instances,
+// each serving μ = Service.Capacity req/s when saturated, m =
+// Service.Concurrency requests at once, so a request takes s = m/μ seconds
+// on average.
+//
+// Between two events nothing changes, and the model is integrated exactly
+// as a fluid. Over an interval of length Δt with backlog B requests:
+//
+//	arrived  A = λ·Δt
+//	served   S = min(B + A, n·μ·Δt)
+//	backlog  B' = B + A − S
+//
+// so arrived = served + backlog holds at every instant (up to float
+// rounding, far below one request). Utilisation over a window is S divided
+// by the ready capacity n·μ·Δt, and is at most 1.
+//
+// At the end of each step the latency at quantile q (Service.Quantile, 0.95
+// by default) of a request arriving then is
+//
+//	L = s + W_q(q) + B/(n·μ)
+//
+// the service time, plus the q-quantile of the waiting time of an M/M/c
+// queue with c = n·m servers each of rate 1/s and offered load a = λ·s
+// Erlangs,
+//
+//	P(W_q > t) = C(c, a)·exp(−(n·μ − λ)·t)   ⇒   W_q(q) = max(0, ln(C/(1−q)) / (n·μ − λ)),
+//
+// where C is Erlang's C formula, plus the time to drain the backlog ahead
+// of the request at full capacity. L is +Inf when λ ≥ n·μ, since the queue
+// has no steady state then. The step misses its SLO when
+// L > Service.Objective (250 ms by default). The need of a step is the
+// least n whose L meets the objective at its λ with no backlog.
+//
+// # Instances and billing
+//
+// Asking for an instance launches it at once; it serves after
+// Service.StartupDelay (60 s by default) and is billed from launch, per
+// Config.Price (0.10 USD per instance-hour, per second, by default).
+// Removals take starting instances first, then ready ones, newest first,
+// and stop billing at once. Instances left at the end are billed to the end.
+//
+// # Metrics as the policy sees them
+//
+// A collector takes a sample every Scrape.Interval (15 s): the mean
+// utilisation and arrival rate over the interval and the ready count. The
+// policy can read a sample Scrape.Delay (one interval) after it was taken,
+// and always sees the newest readable one. The autoscaler decides every
+// Config.SyncPeriod (15 s, the HPA's default).
+//
+// # Scores
+//
+// SLO-miss minutes are the missing steps times the step. The SLO-miss
+// fraction is the share of requests that arrived during missing steps.
+// Over-provisioning is billed instance-time divided by needed
+// instance-time. The oracle (policy.Oracle) is given a look-ahead into the
+// load through policy.Foresight and meets the SLO at every step at the
+// least spend the start-up delay allows.
+//
+// Same configuration, load and policy, same result, bit for bit.
+package sim

@@ -1,0 +1,522 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/omnixan/omnixan/autoscaler"
+	"github.com/omnixan/omnixan/cost"
+	"github.com/omnixan/omnixan/policy"
+	"github.com/omnixan/omnixan/traces"
+)
+
+// Load supplies the arrival rate, one row at a time. Every traces.Reader is
+// a Load.
+type Load interface {
+	Columns() []string
+	Next(row *traces.Row) error
+}
+
+// Scrape describes the metrics collector as the policy sees it.
+type Scrape struct {
+	Interval time.Duration // time between two samples [15 s]
+	// Delay is the time from a sample's end to when the policy can read
+	// it [one Interval]; a negative Delay means none.
+	Delay time.Duration
+}
+
+// Config configures one simulation run. Zero fields take the defaults in
+// brackets, which follow common practice (reference/AUTOSCALERS.md: the HPA
+// syncs every 15 s, metrics arrive every 15–60 s and lag one interval, a
+// pod is ready 30–90 s after it is asked for).
+type Config struct {
+	Step       time.Duration // the service model's time step [10 s]
+	SyncPeriod time.Duration // time between two autoscaler decisions [15 s]
+	Scrape     Scrape
+	Service    Service
+	// Price is what one instance costs [0.10 USD per instance-hour, billed
+	// per second: two cores at the original module's 0.05 USD per core-hour].
+	Price cost.InstanceHour
+	// Column names the load column holding the arrival rate; "" means the
+	// first column.
+	Column string
+	// Scale multiplies every load value to give requests per second [1];
+	// 1/60 reads a requests-per-minute trace.
+	Scale float64
+	// InitialInstances is the count every policy starts with, ready at the
+	// start, unless the policy chooses its own (policy.Initializer). 0 means
+	// enough to serve the first step at 75% utilisation.
+	InitialInstances int
+	// Record, when not nil, is called at the end of every step.
+	Record func(StepRecord)
+}
+
+// StepRecord is the state of the world at the end of one step.
+type StepRecord struct {
+	Time        time.Time // start of the step
+	Demand      float64   // mean arrival rate over the step, req/s
+	Need        int       // least instances meeting the SLO at Demand
+	Ready       int       // instances serving at the end of the step
+	Provisioned int       // instances billed at the end of the step (ready + starting)
+	Utilization float64   // served ÷ ready capacity over the step (0 with no capacity)
+	Backlog     float64   // requests queued at the end of the step
+	Latency     float64   // latency at the SLO quantile at the end of the step, s (+Inf when overloaded)
+	Miss        bool      // Latency broke the objective
+	Cost        float64   // USD accrued over the step by the provisioned instances, before billing rounding
+}
+
+// Result summarises one run of one policy.
+type Result struct {
+	Policy     string
+	Start, End time.Time
+	Steps      int
+	// Spend is the billed cost in USD of every instance launched, to its
+	// termination or the end of the run.
+	Spend float64
+	// SLOMissMinutes is the time in steps that broke the objective.
+	SLOMissMinutes float64
+	// SLOMissFraction is the fraction of requests that arrived during those
+	// steps (0 when nothing arrived).
+	SLOMissFraction float64
+	MissSteps       int
+	ScaleActions    int     // times the orchestrator target changed
+	MeanInstances   float64 // time-weighted mean of billed instances
+	PeakInstances   int     // most billed instances at once
+	// OverprovisionRatio is billed instance-time ÷ needed instance-time,
+	// where the need of a step is the least count meeting the SLO at its
+	// demand; 0 when nothing was needed.
+	OverprovisionRatio float64
+	Arrived            float64 // requests that arrived
+	Served             float64 // requests served
+	Backlog            float64 // requests still queued at the end
+	ActuationErrors    int     // scale calls that failed
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.Step == 0 {
+		c.Step = 10 * time.Second
+	}
+	if c.SyncPeriod == 0 {
+		c.SyncPeriod = 15 * time.Second
+	}
+	if c.Scrape.Interval == 0 {
+		c.Scrape.Interval = 15 * time.Second
+	}
+	switch {
+	case c.Scrape.Delay == 0:
+		c.Scrape.Delay = c.Scrape.Interval
+	case c.Scrape.Delay < 0:
+		c.Scrape.Delay = 0
+	}
+	if c.Price == (cost.InstanceHour{}) {
+		c.Price = cost.InstanceHour{USDPerHour: 0.10}
+	}
+	if c.Scale == 0 {
+		c.Scale = 1
+	}
+	c.Service = c.Service.WithDefaults()
+	return c
+}
+
+// Validate reports the first field out of range, after defaults.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	bad := func(field string, v any, want string) error {
+		return fmt.Errorf("%w: %s = %v, want %s", ErrInvalidConfig, field, v, want)
+	}
+	switch {
+	case c.Step < time.Millisecond:
+		return bad("Step", c.Step, "≥ 1ms")
+	case c.SyncPeriod < time.Millisecond:
+		return bad("SyncPeriod", c.SyncPeriod, "≥ 1ms")
+	case c.Scrape.Interval < time.Millisecond:
+		return bad("Scrape.Interval", c.Scrape.Interval, "≥ 1ms")
+	case math.IsNaN(c.Scale) || math.IsInf(c.Scale, 0) || c.Scale <= 0:
+		return bad("Scale", c.Scale, "a finite value > 0")
+	case c.InitialInstances < 0:
+		return bad("InitialInstances", c.InitialInstances, "≥ 0")
+	}
+	if err := c.Price.Validate(); err != nil {
+		return fmt.Errorf("%w: Price: %w", ErrInvalidConfig, err)
+	}
+	return c.Service.Validate()
+}
+
+// Event kinds.
+const (
+	evScrape uint32 = iota
+	evSync
+	evReady
+)
+
+type pendingInstance struct {
+	id     int64
+	launch int64 // ns since start
+}
+
+type sample struct {
+	at, avail int64
+	obs       policy.Observation
+}
+
+type stepInfo struct {
+	rate float64
+	need int
+}
+
+// world is the simulated environment of one run: it is the autoscaler's
+// metrics source and orchestrator.
+type world struct {
+	cfg   Config
+	svc   Service
+	start time.Time
+	step  int64 // ns
+	q     Queue
+
+	load   loadResolver
+	ahead  []stepInfo // ring of resolved steps, from step index base
+	base   int        // index of ahead's first step
+	head   int        // ring position of step base
+	count  int        // resolved steps held
+	nSteps int        // total steps, known once the load has ended; -1 before
+
+	// Cluster: ready instances as a stack of launch times, newest last;
+	// starting instances in launch order.
+	ready   []int64
+	pending []pendingInstance
+	nextID  int64
+
+	// Fluid service state.
+	now     int64 // ns since start, up to which the state is integrated
+	k       int   // current step index
+	lambda  float64
+	backlog float64
+
+	// Accumulators.
+	arrived, served     float64
+	stepArrived         float64
+	stepServed, stepCap float64 // requests, request-capacity
+	stepCost            float64
+	winArrived          float64
+	winServed, winCap   float64
+	winStart            int64
+	instSec, needSec    float64
+	spend               float64
+	res                 Result
+
+	samples []sample // newest last, bounded
+}
+
+// Run simulates policy p, bounded by the autoscaler configuration ac, on
+// the load, and returns its summary. The load is read once, as a stream:
+// memory does not grow with its length. Run stops early with ctx's error.
+// A clairvoyant policy (policy.Clairvoyant) is given the future load.
+func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autoscaler.Config) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.WithDefaults()
+	w := &world{cfg: cfg, svc: cfg.Service, step: int64(cfg.Step), nSteps: -1}
+	if err := w.load.init(load, cfg.Column, cfg.Scale); err != nil {
+		return nil, err
+	}
+	w.start = w.load.start
+	lookahead := 2
+	if c, ok := p.(policy.Clairvoyant); ok {
+		c.Foresee(foresight{w})
+		horizon := cfg.Service.StartupDelay + cfg.SyncPeriod
+		lookahead = int((int64(horizon)+w.step-1)/w.step) + 2
+	}
+	w.ahead = make([]stepInfo, lookahead)
+	w.samples = make([]sample, 0, int(cfg.Scrape.Delay/cfg.Scrape.Interval)+2)
+	if err := w.fill(len(w.ahead) - 1); err != nil {
+		return nil, err
+	}
+	if w.count == 0 {
+		return nil, fmt.Errorf("sim: load has no steps: %w", io.ErrUnexpectedEOF)
+	}
+	loop, err := autoscaler.New(ac, p, w, w)
+	if err != nil {
+		return nil, err
+	}
+
+	// Initial fleet, ready at the start.
+	var n0 int
+	switch ip, ok := p.(policy.Initializer); {
+	case ok:
+		n0 = ip.Initial(w.start)
+	case cfg.InitialInstances > 0:
+		n0 = cfg.InitialInstances
+	default:
+		n0 = int(math.Ceil(w.ahead[w.head].rate / (0.75 * w.svc.Capacity)))
+	}
+	n0, _ = loop.Clamp(n0)
+	for range n0 {
+		w.ready = append(w.ready, 0)
+	}
+	w.res.PeakInstances = n0
+
+	// Step boundaries are a fixed schedule kept outside the queue, so that
+	// at equal times a step closes before anything else happens: the step
+	// is judged on the capacity it actually had.
+	w.q.Push(Event{At: int64(cfg.Scrape.Interval), Kind: evScrape})
+	w.q.Push(Event{At: 0, Kind: evSync})
+	w.k = -1
+	nextStep := int64(0)
+	for n := 0; ; n++ {
+		if n&4095 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if e, ok := w.q.Peek(); !ok || e.At >= nextStep {
+			w.advance(nextStep)
+			done, err := w.stepBoundary()
+			if err != nil {
+				return nil, err
+			}
+			if done {
+				return w.finish(p.Name()), nil
+			}
+			nextStep += w.step
+			continue
+		}
+		e, _ := w.q.Pop()
+		w.advance(e.At)
+		switch e.Kind {
+		case evScrape:
+			w.scrape()
+			w.q.Push(Event{At: e.At + int64(cfg.Scrape.Interval), Kind: evScrape})
+		case evSync:
+			if d := loop.Tick(w.timeAt(e.At)); d.Err != nil {
+				w.res.ActuationErrors++
+			}
+			w.q.Push(Event{At: e.At + int64(cfg.SyncPeriod), Kind: evSync})
+		case evReady:
+			if len(w.pending) > 0 && w.pending[0].id == e.Arg {
+				w.ready = append(w.ready, w.pending[0].launch)
+				w.pending = w.pending[1:]
+			}
+		}
+	}
+}
+
+func (w *world) timeAt(ns int64) time.Time { return w.start.Add(time.Duration(ns)) }
+
+// advance integrates the fluid service model from w.now to t with the
+// current arrival rate and ready capacity.
+func (w *world) advance(t int64) {
+	if t <= w.now {
+		return
+	}
+	dt := float64(t-w.now) / 1e9
+	capWork := float64(len(w.ready)) * w.svc.Capacity * dt
+	a := w.lambda * dt
+	avail := w.backlog + a
+	s := min(avail, capWork)
+	w.backlog = avail - s
+	w.arrived += a
+	w.served += s
+	w.stepArrived += a
+	w.stepServed += s
+	w.stepCap += capWork
+	w.winArrived += a
+	w.winServed += s
+	w.winCap += capWork
+	prov := float64(len(w.ready) + len(w.pending))
+	w.instSec += prov * dt
+	w.stepCost += prov * dt / 3600 * w.cfg.Price.USDPerHour
+	w.now = t
+}
+
+// stepBoundary closes the step that ends at w.now and opens the next one.
+// It reports done when the load has no more steps.
+func (w *world) stepBoundary() (done bool, err error) {
+	if w.k >= 0 {
+		w.closeStep()
+	}
+	w.k++
+	if err := w.fill(w.k + len(w.ahead) - 1); err != nil {
+		return false, err
+	}
+	// Drop steps before k from the ring.
+	for w.base < w.k && w.count > 0 {
+		w.head = (w.head + 1) % len(w.ahead)
+		w.base++
+		w.count--
+	}
+	if w.count == 0 {
+		return true, nil
+	}
+	w.lambda = w.ahead[w.head].rate
+	return false, nil
+}
+
+func (w *world) closeStep() {
+	info := w.ahead[w.head]
+	lat := w.svc.latency(info.rate, len(w.ready), w.backlog)
+	miss := lat > w.svc.Objective.Seconds()
+	stepSec := float64(w.step) / 1e9
+	if miss {
+		w.res.MissSteps++
+		w.res.SLOMissFraction += w.stepArrived // requests; divided at the end
+	}
+	w.needSec += float64(info.need) * stepSec
+	if w.cfg.Record != nil {
+		u := 0.0
+		if w.stepCap > 0 {
+			u = w.stepServed / w.stepCap
+		}
+		w.cfg.Record(StepRecord{
+			Time: w.timeAt(int64(w.k) * w.step), Demand: info.rate, Need: info.need,
+			Ready: len(w.ready), Provisioned: len(w.ready) + len(w.pending),
+			Utilization: u, Backlog: w.backlog, Latency: lat, Miss: miss, Cost: w.stepCost,
+		})
+	}
+	w.stepArrived, w.stepServed, w.stepCap, w.stepCost = 0, 0, 0, 0
+}
+
+// fill resolves load steps up to index last into the look-ahead ring, or
+// until the load ends.
+func (w *world) fill(last int) error {
+	for w.nSteps < 0 && w.base+w.count <= last && w.count < len(w.ahead) {
+		k := w.base + w.count
+		rate, ok, err := w.load.mean(int64(k)*w.step, int64(k+1)*w.step)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			w.nSteps = k
+			break
+		}
+		w.ahead[(w.head+w.count)%len(w.ahead)] = stepInfo{rate: rate, need: w.svc.need(rate)}
+		w.count++
+	}
+	return nil
+}
+
+func (w *world) scrape() {
+	var obs policy.Observation
+	obs.Time = w.timeAt(w.now)
+	if w.winCap > 0 || w.winArrived > 0 {
+		win := float64(w.now-w.winStart) / 1e9
+		obs.Valid = true
+		obs.RequestRate = w.winArrived / win
+		if w.winCap > 0 {
+			obs.Utilization = min(1, w.winServed/w.winCap)
+		}
+		obs.Ready = len(w.ready)
+	} else if w.now > w.winStart {
+		// Nothing arrived and no instance served: an idle, valid sample.
+		obs.Valid = true
+	}
+	if len(w.samples) == cap(w.samples) {
+		w.samples = slices.Delete(w.samples, 0, 1)
+	}
+	w.samples = append(w.samples, sample{at: w.now, avail: w.now + int64(w.cfg.Scrape.Delay), obs: obs})
+	w.winArrived, w.winServed, w.winCap = 0, 0, 0
+	w.winStart = w.now
+}
+
+// Observe implements autoscaler.MetricsSource: the newest sample whose
+// delay has passed.
+func (w *world) Observe(now time.Time) (policy.Observation, error) {
+	t := int64(now.Sub(w.start))
+	for i := len(w.samples) - 1; i >= 0; i-- {
+		if w.samples[i].avail <= t {
+			return w.samples[i].obs, nil
+		}
+	}
+	return policy.Observation{}, nil
+}
+
+// Current implements autoscaler.Orchestrator.
+func (w *world) Current(time.Time) (int, error) { return len(w.ready) + len(w.pending), nil }
+
+// Scale implements autoscaler.Orchestrator. New instances are ready after
+// the start-up delay; removals take starting instances first, newest first,
+// then ready ones, newest first, and stop billing at once.
+func (w *world) Scale(now time.Time, target int) error {
+	if target < 0 {
+		return fmt.Errorf("sim: scale to %d instances", target)
+	}
+	t := int64(now.Sub(w.start))
+	cur := len(w.ready) + len(w.pending)
+	if target == cur {
+		return nil
+	}
+	w.res.ScaleActions++
+	for ; cur < target; cur++ {
+		w.nextID++
+		w.pending = append(w.pending, pendingInstance{id: w.nextID, launch: t})
+		w.q.Push(Event{At: t + int64(w.svc.StartupDelay), Kind: evReady, Arg: w.nextID})
+	}
+	for ; cur > target; cur-- {
+		var launch int64
+		if n := len(w.pending); n > 0 {
+			launch = w.pending[n-1].launch
+			w.pending = w.pending[:n-1]
+		} else {
+			n := len(w.ready)
+			launch = w.ready[n-1]
+			w.ready = w.ready[:n-1]
+		}
+		w.spend += w.cfg.Price.Charge(time.Duration(t - launch))
+	}
+	w.res.PeakInstances = max(w.res.PeakInstances, target)
+	return nil
+}
+
+func (w *world) finish(name string) *Result {
+	end := w.now
+	for _, l := range w.ready {
+		w.spend += w.cfg.Price.Charge(time.Duration(end - l))
+	}
+	for _, p := range w.pending {
+		w.spend += w.cfg.Price.Charge(time.Duration(end - p.launch))
+	}
+	r := w.res
+	r.Policy = name
+	r.Start = w.start
+	r.End = w.timeAt(end)
+	r.Steps = w.nSteps
+	r.Spend = w.spend
+	r.SLOMissMinutes = float64(r.MissSteps) * w.cfg.Step.Minutes()
+	if w.arrived > 0 {
+		r.SLOMissFraction /= w.arrived
+	} else {
+		r.SLOMissFraction = 0
+	}
+	if sec := float64(end) / 1e9; sec > 0 {
+		r.MeanInstances = w.instSec / sec
+	}
+	if w.needSec > 0 {
+		r.OverprovisionRatio = w.instSec / w.needSec
+	}
+	r.Arrived, r.Served, r.Backlog = w.arrived, w.served, w.backlog
+	return &r
+}
+
+// foresight lets a clairvoyant policy read the look-ahead ring.
+type foresight struct{ w *world }
+
+// PeakNeed implements policy.Foresight over the steps that overlap
+// [from, to]. Steps past the end of the load need nothing.
+func (f foresight) PeakNeed(from, to time.Time) int {
+	w := f.w
+	a := int(int64(from.Sub(w.start)) / w.step)
+	b := int(int64(to.Sub(w.start)) / w.step)
+	if from.Before(w.start) {
+		a = 0
+	}
+	peak := 0
+	for k := max(a, w.base); k <= b && k < w.base+w.count; k++ {
+		peak = max(peak, w.ahead[(w.head+k-w.base)%len(w.ahead)].need)
+	}
+	return peak
+}
