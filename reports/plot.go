@@ -1,0 +1,211 @@
+package reports
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/omnixan/omnixan/sim"
+)
+
+// Timeline keeps a bounded picture of one policy's run for plotting: step
+// records averaged into buckets of a fixed width, so a year of 1-second
+// steps costs no more memory than a day.
+type Timeline struct {
+	Policy   string
+	Bucket   time.Duration
+	Capacity float64 // req/s one ready instance serves, to turn counts into capacity
+
+	Time     []time.Time // bucket starts
+	Demand   []float64   // mean arrival rate, req/s
+	Served   []float64   // mean ready capacity, req/s
+	Instance []float64   // mean provisioned instances
+
+	n       int
+	cur     time.Time
+	sumD    float64
+	sumC    float64
+	sumI    float64
+	started bool
+}
+
+// NewTimeline returns a Timeline whose buckets are at least step wide and
+// hold at most about points buckets over span.
+func NewTimeline(policy string, capacity float64, span, step time.Duration, points int) *Timeline {
+	b := step
+	if points > 0 && span/time.Duration(points) > b {
+		b = (span/time.Duration(points) + step - 1) / step * step
+	}
+	return &Timeline{Policy: policy, Bucket: b, Capacity: capacity}
+}
+
+// Record adds one step; pass it as sim.Config.Record.
+func (t *Timeline) Record(r sim.StepRecord) {
+	if !t.started {
+		t.cur, t.started = r.Time, true
+	}
+	if r.Time.Sub(t.cur) >= t.Bucket {
+		t.flush()
+		t.cur = t.cur.Add(r.Time.Sub(t.cur) / t.Bucket * t.Bucket)
+	}
+	t.n++
+	t.sumD += r.Demand
+	t.sumC += float64(r.Ready) * t.Capacity
+	t.sumI += float64(r.Provisioned)
+}
+
+// Close flushes the last bucket.
+func (t *Timeline) Close() { t.flush() }
+
+func (t *Timeline) flush() {
+	if t.n == 0 {
+		return
+	}
+	n := float64(t.n)
+	t.Time = append(t.Time, t.cur)
+	t.Demand = append(t.Demand, t.sumD/n)
+	t.Served = append(t.Served, t.sumC/n)
+	t.Instance = append(t.Instance, t.sumI/n)
+	t.n, t.sumD, t.sumC, t.sumI = 0, 0, 0, 0
+}
+
+// palette is colour-blind safe (Okabe–Ito).
+var palette = []color.Color{
+	color.RGBA{0, 114, 178, 255},   // blue
+	color.RGBA{213, 94, 0, 255},    // vermilion
+	color.RGBA{0, 158, 115, 255},   // green
+	color.RGBA{204, 121, 167, 255}, // purple
+	color.RGBA{230, 159, 0, 255},   // orange
+	color.RGBA{86, 180, 233, 255},  // sky
+}
+
+// DemandVsCapacity plots the demand (from the first timeline) and every
+// policy's ready capacity over time, in req/s.
+func DemandVsCapacity(title string, tls []*Timeline) (*plot.Plot, error) {
+	if len(tls) == 0 || len(tls[0].Time) == 0 {
+		return nil, fmt.Errorf("reports: nothing to plot")
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "time (UTC)"
+	p.Y.Label.Text = "requests per second"
+	p.X.Tick.Marker = timeTicker{}
+	p.Y.Tick.Marker = niceTicker{}
+	p.Y.Min = 0
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+
+	xy := func(ts []time.Time, v []float64) plotter.XYs {
+		pts := make(plotter.XYs, len(v))
+		for i := range v {
+			pts[i].X = float64(ts[i].Unix())
+			pts[i].Y = v[i]
+		}
+		return pts
+	}
+	demand, err := plotter.NewLine(xy(tls[0].Time, tls[0].Demand))
+	if err != nil {
+		return nil, err
+	}
+	demand.Color = color.Gray{Y: 40}
+	demand.Width = vg.Points(1)
+	p.Add(demand)
+	p.Legend.Add("demand", demand)
+	for i, tl := range tls {
+		l, err := plotter.NewLine(xy(tl.Time, tl.Served))
+		if err != nil {
+			return nil, err
+		}
+		l.Color = palette[i%len(palette)]
+		l.Width = vg.Points(1.2)
+		l.StepStyle = plotter.PreStep
+		p.Add(l)
+		p.Legend.Add(tl.Policy+" capacity", l)
+	}
+	// Leave headroom for the legend above the highest line.
+	p.Y.Max *= 1.18
+	return p, nil
+}
+
+// timeTicker marks Unix-second axes at round UTC times: midnights for
+// spans of days, whole hours for shorter ones.
+type timeTicker struct{}
+
+func (timeTicker) Ticks(lo, hi float64) []plot.Tick {
+	span := time.Duration((hi - lo) * float64(time.Second))
+	steps := []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 3 * time.Hour,
+		6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 48 * time.Hour, 7 * 24 * time.Hour, 28 * 24 * time.Hour}
+	step := steps[len(steps)-1]
+	for _, s := range steps {
+		if span/s <= 8 {
+			step = s
+			break
+		}
+	}
+	format := "15:04"
+	if step >= 24*time.Hour {
+		format = "Mon Jan 2"
+	}
+	sec := int64(step / time.Second)
+	first := (int64(math.Ceil(lo)) + sec - 1) / sec * sec
+	var ticks []plot.Tick
+	for t := first; float64(t) <= hi; t += sec {
+		tm := time.Unix(t, 0).UTC()
+		label := tm.Format(format)
+		if step < 24*time.Hour && (tm.Hour() == 0 && tm.Minute() == 0 || len(ticks) == 0) {
+			label = tm.Format("Jan 2\n15:04")
+		}
+		ticks = append(ticks, plot.Tick{Value: float64(t), Label: label})
+	}
+	return ticks
+}
+
+// niceTicker marks a linear axis at 1, 2 or 5 × 10^k intervals, 4 to 10
+// labelled ticks, with labels that carry no needless decimals.
+type niceTicker struct{}
+
+func (niceTicker) Ticks(lo, hi float64) []plot.Tick {
+	span := hi - lo
+	if !(span > 0) || math.IsInf(span, 0) {
+		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 6, 64)}}
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(span/5)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if span/(m*mag) <= 8 {
+			step = m * mag
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for k := math.Ceil(lo / step); k*step <= hi+step*1e-9; k++ {
+		v := k * step
+		label := strconv.FormatFloat(v, 'g', 10, 64) // k·step is exact enough to print short
+		ticks = append(ticks, plot.Tick{Value: v, Label: label})
+		for i := 1; i < 5; i++ {
+			if m := v + float64(i)*step/5; m <= hi {
+				ticks = append(ticks, plot.Tick{Value: m})
+			}
+		}
+	}
+	return ticks
+}
+
+// SavePNG writes p as a PNG of the given size to path, atomically.
+func SavePNG(p *plot.Plot, w, h vg.Length, path string) error {
+	wt, err := p.WriterTo(w, h, "png")
+	if err != nil {
+		return err
+	}
+	return WriteFile(path, func(f io.Writer) error {
+		_, err := wt.WriteTo(f)
+		return err
+	})
+}
