@@ -1,35 +1,90 @@
-// Command replay backtests scaling policies on recorded traces.
+// Command replay backtests forecasts and scaling policies on recorded
+// traces.
 //
-// Its subcommands arrive with the issues that build them; today it
-// prints what it will do and exits with status 2 for anything but --help.
+//	replay forecast --trace PATH... --horizon 48 --holdout 48 [--method auto] [--season 24h,168h]
+//
+// Exit status: 0 on success, 2 for a bad command line, 1 for any other
+// failure (a series that could not be read or forecast is named on stderr;
+// the others are still written).
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
-const usage = `Usage: replay <command> [flags]
+// command is one subcommand, after cmd/go's base.Command.
+type command struct {
+	name  string
+	short string
+	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
 
-Backtests scaling policies on recorded load traces (CSV or Parquet with a
-timestamp column and numeric columns; see the traces package).
+var commands = []command{
+	{"forecast", "forecast the held-out end of each trace and score the forecasts", runForecast},
+}
 
-Commands are being built; none is available in this version.
-Use "go run ./cmd/sim" for synthetic scenarios.
-`
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+// usageError is a bad command line: exit status 2.
+type usageError struct{ err error }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 1 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-		fmt.Fprint(stdout, usage)
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
 		return 0
 	}
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+	fmt.Fprintf(stderr, "replay: %v\n", err)
+	if errors.As(err, new(usageError)) {
 		return 2
 	}
-	fmt.Fprintf(stderr, "replay: unknown command %q (see replay --help)\n", args[0])
-	return 2
+	return 1
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: replay <command> [flags]
+
+Backtests forecasts and scaling policies on recorded load traces: CSV or
+Parquet files with a timestamp column (RFC 3339 or Unix seconds) and
+numeric columns.
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.short)
+	}
+	fmt.Fprint(w, `
+Run "replay <command> --help" for a command's flags. Synthetic scenarios
+run with "go run ./cmd/sim".
+`)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return usageError{errors.New("no command given")}
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	return usageError{fmt.Errorf("unknown command %q (see replay --help)", args[0])}
 }

@@ -2,21 +2,26 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 )
 
-func TestUsage(t *testing.T) {
+func runReplay(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	if code := run([]string{"--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "Usage: replay") {
-		t.Errorf("--help: exit %d, stdout %q", code, out.String())
+	code = exitCode(run(context.Background(), args, &out, &errb), &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestUsage(t *testing.T) {
+	if out, _, code := runReplay(t, "--help"); code != 0 || !strings.Contains(out, "Usage: replay") || !strings.Contains(out, "forecast") {
+		t.Errorf("--help: exit %d, stdout %q", code, out)
 	}
-	out.Reset()
-	if code := run([]string{"bogus"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), `unknown command "bogus"`) {
-		t.Errorf("bogus: exit %d, stderr %q", code, errb.String())
+	if _, errs, code := runReplay(t, "bogus"); code != 2 || !strings.Contains(errs, `unknown command "bogus"`) {
+		t.Errorf("bogus: exit %d, stderr %q", code, errs)
 	}
-	errb.Reset()
-	if code := run(nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "Usage: replay") {
-		t.Errorf("no args: exit %d, stderr %q", code, errb.String())
+	if _, errs, code := runReplay(t); code != 2 || !strings.Contains(errs, "Usage: replay") {
+		t.Errorf("no args: exit %d, stderr %q", code, errs)
 	}
 }
