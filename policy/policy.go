@@ -9,6 +9,8 @@ package policy
 
 import (
 	"time"
+
+	"github.com/omnixan/omnixan/forecast"
 )
 
 // Observation is what a metrics scrape shows at decision time, possibly
@@ -26,9 +28,18 @@ type Observation struct {
 	Utilization float64
 	// RequestRate is the mean arrival rate over the scrape window, req/s.
 	RequestRate float64
-	// Ready is the number of instances that served during the window.
+	// Ready is the number of ready instances at the end of the window.
 	Ready int
-	// Current is the orchestrator's current target (ready plus starting).
+	// Starting is the number of instances launched but not yet ready at the
+	// end of the window (the HPA's not-yet-ready pods).
+	Starting int
+	// Backlog is the number of requests queued at the end of the window.
+	Backlog float64
+	// Capacity is what one ready instance serves when saturated, req/s. It
+	// turns a demand forecast into an instance count; 0 when unknown.
+	Capacity float64
+	// Current is the orchestrator's current target (ready plus starting),
+	// filled in by the autoscaler at decision time.
 	Current int
 }
 
@@ -53,4 +64,22 @@ type Policy interface {
 // count at the start of a run, before the first observation.
 type Initializer interface {
 	Initial(start time.Time) int
+}
+
+// Prediction is a demand forecast a policy made and acted on.
+type Prediction struct {
+	Made time.Time // decision time
+	At   time.Time // the time forecast (Made + the policy's horizon)
+	// Demand is the forecast arrival rate at At, req/s, with its 80% and
+	// 95% intervals.
+	Demand forecast.Point
+}
+
+// Forecasting is implemented by policies that forecast demand. After each
+// decision the simulator asks for the forecast it was based on and scores
+// it against the demand that came.
+type Forecasting interface {
+	// LastPrediction returns the forecast behind the latest decision, and
+	// false when that decision used none.
+	LastPrediction() (Prediction, bool)
 }

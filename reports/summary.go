@@ -35,28 +35,55 @@ type Summary struct {
 // PolicySummary holds the scores of one policy. Units: USD, minutes,
 // instances; fractions in [0, 1].
 type PolicySummary struct {
-	Name               string  `json:"name"`
-	SpendUSD           float64 `json:"spend_usd"`
-	SLOMissMinutes     float64 `json:"slo_miss_minutes"`
-	SLOMissFraction    float64 `json:"slo_miss_fraction"`
-	ScaleActions       int     `json:"scale_actions"`
-	MeanInstances      float64 `json:"mean_instances"`
-	PeakInstances      int     `json:"peak_instances"`
-	OverprovisionRatio float64 `json:"overprovision_ratio"`
+	Name                string  `json:"name"`
+	SpendUSD            float64 `json:"spend_usd"`
+	SLOMissMinutes      float64 `json:"slo_miss_minutes"`
+	SLOMissFraction     float64 `json:"slo_miss_fraction"`
+	ScaleActions        int     `json:"scale_actions"`
+	MeanInstances       float64 `json:"mean_instances"`
+	PeakInstances       int     `json:"peak_instances"`
+	OverprovisionRatio  float64 `json:"overprovision_ratio"`
+	BudgetBreachMinutes float64 `json:"budget_breach_minutes"`
+	BreakerOpenMinutes  float64 `json:"breaker_open_minutes"`
+	Retries             int     `json:"retries"`
+	FailedActions       int     `json:"failed_actions"`
+	// Forecast is present for policies that forecast demand.
+	Forecast *ForecastSummary `json:"forecast,omitempty"`
+}
+
+// ForecastSummary scores a policy's demand forecasts at the horizon it used.
+type ForecastSummary struct {
+	HorizonSeconds   float64 `json:"horizon_seconds"`
+	SMAPE            float64 `json:"smape"`
+	MASE             float64 `json:"mase"`
+	WAPE             float64 `json:"wape"`
+	Accuracy         float64 `json:"accuracy"`
+	IntervalCoverage float64 `json:"interval_coverage"` // share of actuals inside the 95% interval
 }
 
 // FromResult copies the scores of a simulation result.
 func FromResult(r *sim.Result) PolicySummary {
-	return PolicySummary{
-		Name:               r.Policy,
-		SpendUSD:           r.Spend,
-		SLOMissMinutes:     r.SLOMissMinutes,
-		SLOMissFraction:    r.SLOMissFraction,
-		ScaleActions:       r.ScaleActions,
-		MeanInstances:      r.MeanInstances,
-		PeakInstances:      r.PeakInstances,
-		OverprovisionRatio: r.OverprovisionRatio,
+	p := PolicySummary{
+		Name:                r.Policy,
+		SpendUSD:            r.Spend,
+		SLOMissMinutes:      r.SLOMissMinutes,
+		SLOMissFraction:     r.SLOMissFraction,
+		ScaleActions:        r.ScaleActions,
+		MeanInstances:       r.MeanInstances,
+		PeakInstances:       r.PeakInstances,
+		OverprovisionRatio:  r.OverprovisionRatio,
+		BudgetBreachMinutes: r.BudgetBreachMinutes,
+		BreakerOpenMinutes:  r.BreakerOpenMinutes,
+		Retries:             r.Retries,
+		FailedActions:       r.FailedActions,
 	}
+	if f := r.Forecast; f != nil {
+		p.Forecast = &ForecastSummary{
+			HorizonSeconds: f.HorizonSeconds, SMAPE: f.SMAPE, MASE: f.MASE,
+			WAPE: f.WAPE, Accuracy: f.Accuracy, IntervalCoverage: f.Coverage95,
+		}
+	}
+	return p
 }
 
 // MarshalJSON is the canonical encoding: indented, times in RFC 3339 UTC,
@@ -73,6 +100,14 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		p.SLOMissFraction = round9(p.SLOMissFraction)
 		p.MeanInstances = round9(p.MeanInstances)
 		p.OverprovisionRatio = round9(p.OverprovisionRatio)
+		p.BudgetBreachMinutes = round9(p.BudgetBreachMinutes)
+		p.BreakerOpenMinutes = round9(p.BreakerOpenMinutes)
+		if f := p.Forecast; f != nil {
+			p.Forecast = &ForecastSummary{
+				HorizonSeconds: round9(f.HorizonSeconds), SMAPE: round9(f.SMAPE), MASE: round9(f.MASE),
+				WAPE: round9(f.WAPE), Accuracy: round9(f.Accuracy), IntervalCoverage: round9(f.IntervalCoverage),
+			}
+		}
 		c.Policies[i] = p
 	}
 	return json.Marshal(c)

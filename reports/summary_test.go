@@ -30,6 +30,9 @@ func sample() Summary {
 			{Name: "threshold", SpendUSD: 175.35666666666668, SLOMissMinutes: 26.833333333333332, SLOMissFraction: 0.0073602935412,
 				ScaleActions: 55, MeanInstances: 10.437896825396825, PeakInstances: 20, OverprovisionRatio: 1.3537135312},
 			{Name: "oracle", SpendUSD: 129.6975, ScaleActions: 138, MeanInstances: 7.72, PeakInstances: 23, OverprovisionRatio: 1.0012},
+			{Name: "predictive", SpendUSD: 140.1, ScaleActions: 90, MeanInstances: 8.3, PeakInstances: 21, OverprovisionRatio: 1.2,
+				BudgetBreachMinutes: 3.5, BreakerOpenMinutes: 10, Retries: 4, FailedActions: 1,
+				Forecast: &ForecastSummary{HorizonSeconds: 75, SMAPE: 6.123456789012, MASE: 0.9, WAPE: 0.061, Accuracy: 0.939, IntervalCoverage: 0.93}},
 		},
 	}
 }
@@ -69,9 +72,19 @@ func TestSummaryJSONGolden(t *testing.T) {
 		}
 	}
 	p := m["policies"].([]any)[0].(map[string]any)
-	for _, k := range []string{"name", "spend_usd", "slo_miss_minutes", "slo_miss_fraction", "scale_actions", "mean_instances", "peak_instances", "overprovision_ratio"} {
+	for _, k := range []string{"name", "spend_usd", "slo_miss_minutes", "slo_miss_fraction", "scale_actions", "mean_instances", "peak_instances", "overprovision_ratio",
+		"budget_breach_minutes", "breaker_open_minutes", "retries", "failed_actions"} {
 		if _, ok := p[k]; !ok {
 			t.Errorf("policy object lacks %q", k)
+		}
+	}
+	if _, ok := p["forecast"]; ok {
+		t.Error("a policy without forecasts has a forecast object")
+	}
+	f := m["policies"].([]any)[2].(map[string]any)["forecast"].(map[string]any)
+	for _, k := range []string{"horizon_seconds", "smape", "mase", "wape", "accuracy", "interval_coverage"} {
+		if _, ok := f[k]; !ok {
+			t.Errorf("forecast object lacks %q", k)
 		}
 	}
 }
@@ -90,7 +103,7 @@ func TestWriteTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	if len(lines) != 3 || !strings.Contains(lines[1], "threshold") || !strings.Contains(lines[1], "175.36") {
+	if len(lines) != 4 || !strings.Contains(lines[1], "threshold") || !strings.Contains(lines[1], "175.36") {
 		t.Errorf("table:\n%s", b.String())
 	}
 }

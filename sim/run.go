@@ -10,6 +10,7 @@ import (
 
 	"github.com/omnixan/omnixan/autoscaler"
 	"github.com/omnixan/omnixan/cost"
+	"github.com/omnixan/omnixan/forecast"
 	"github.com/omnixan/omnixan/policy"
 	"github.com/omnixan/omnixan/traces"
 )
@@ -94,6 +95,34 @@ type Result struct {
 	Served             float64 // requests served
 	Backlog            float64 // requests still queued at the end
 	ActuationErrors    int     // scale calls that failed
+	// BudgetBreachMinutes is the time the billed instances cost more per
+	// hour than the autoscaler's budget (0 without a budget).
+	BudgetBreachMinutes float64
+	// Retries counts scale calls repeated after a transient failure.
+	Retries int
+	// FailedActions counts scale actions abandoned after their retries.
+	FailedActions int
+	// BreakerOpenMinutes is the time the circuit breaker spent open.
+	BreakerOpenMinutes float64
+	// Forecast scores the demand forecasts of a policy that makes them
+	// (policy.Forecasting); nil otherwise.
+	Forecast *ForecastScore
+}
+
+// ForecastScore is the accuracy of a policy's demand forecasts, each
+// scored against the mean demand of the step its target time falls in.
+type ForecastScore struct {
+	Forecasts      int     // forecasts scored
+	HorizonSeconds float64 // mean time from decision to target, s
+	SMAPE          float64 // percent, mean over forecasts
+	// MASE is the mean absolute error over that of the persistence
+	// forecast at the same horizon (the demand at decision time); 0 when
+	// the demand never changed.
+	MASE       float64
+	WAPE       float64 // Σ|y − ŷ| / Σ|y|; 0 when no demand
+	Accuracy   float64 // 1 − WAPE
+	Coverage80 float64 // share of actuals inside the 80% interval
+	Coverage95 float64 // share of actuals inside the 95% interval
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -210,6 +239,24 @@ type world struct {
 	res                 Result
 
 	samples []sample // newest last, bounded
+
+	budgetPerHour float64
+	breachSec     float64
+	predictions   []pendingPrediction // not yet scored, in order of target time
+	fc            forecastAcc
+}
+
+type pendingPrediction struct {
+	made, at int64   // ns since start
+	yMade    float64 // demand at decision time, for the persistence scale
+	p        forecast.Point
+}
+
+type forecastAcc struct {
+	n                          int
+	horizon                    float64
+	smape, absErr, absY, naive float64
+	in80, in95                 int
 }
 
 // Run simulates policy p, bounded by the autoscaler configuration ac, on
@@ -221,7 +268,8 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	w := &world{cfg: cfg, svc: cfg.Service, step: int64(cfg.Step), nSteps: -1}
+	w := &world{cfg: cfg, svc: cfg.Service, step: int64(cfg.Step), nSteps: -1, budgetPerHour: ac.BudgetPerHour}
+	forecaster, _ := p.(policy.Forecasting)
 	if err := w.load.init(load, cfg.Column, cfg.Scale); err != nil {
 		return nil, err
 	}
@@ -293,8 +341,16 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 			w.scrape()
 			w.q.Push(Event{At: e.At + int64(cfg.Scrape.Interval), Kind: evScrape})
 		case evSync:
-			if d := loop.Tick(w.timeAt(e.At)); d.Err != nil {
+			now := w.timeAt(e.At)
+			if d := loop.Tick(now); d.Err != nil {
 				w.res.ActuationErrors++
+			}
+			if forecaster != nil {
+				if pr, ok := forecaster.LastPrediction(); ok && pr.Made.Equal(now) {
+					w.predictions = append(w.predictions, pendingPrediction{
+						made: e.At, at: int64(pr.At.Sub(w.start)), yMade: w.lambda, p: pr.Demand,
+					})
+				}
 			}
 			w.q.Push(Event{At: e.At + int64(cfg.SyncPeriod), Kind: evSync})
 		case evReady:
@@ -331,6 +387,9 @@ func (w *world) advance(t int64) {
 	prov := float64(len(w.ready) + len(w.pending))
 	w.instSec += prov * dt
 	w.stepCost += prov * dt / 3600 * w.cfg.Price.USDPerHour
+	if w.budgetPerHour > 0 && prov*w.cfg.Price.USDPerHour > w.budgetPerHour {
+		w.breachSec += dt
+	}
 	w.now = t
 }
 
@@ -367,6 +426,7 @@ func (w *world) closeStep() {
 		w.res.SLOMissFraction += w.stepArrived // requests; divided at the end
 	}
 	w.needSec += float64(info.need) * stepSec
+	w.scorePredictions(info.rate, int64(w.k+1)*w.step)
 	if w.cfg.Record != nil {
 		u := 0.0
 		if w.stepCap > 0 {
@@ -411,6 +471,9 @@ func (w *world) scrape() {
 			obs.Utilization = min(1, w.winServed/w.winCap)
 		}
 		obs.Ready = len(w.ready)
+		obs.Starting = len(w.pending)
+		obs.Backlog = w.backlog
+		obs.Capacity = w.svc.Capacity
 	} else if w.now > w.winStart {
 		// Nothing arrived and no instance served: an idle, valid sample.
 		obs.Valid = true
@@ -499,7 +562,51 @@ func (w *world) finish(name string) *Result {
 		r.OverprovisionRatio = w.instSec / w.needSec
 	}
 	r.Arrived, r.Served, r.Backlog = w.arrived, w.served, w.backlog
+	r.BudgetBreachMinutes = w.breachSec / 60
+	if a := w.fc; a.n > 0 {
+		n := float64(a.n)
+		r.Forecast = &ForecastScore{
+			Forecasts: a.n, HorizonSeconds: a.horizon / n, SMAPE: a.smape / n,
+			Coverage80: float64(a.in80) / n, Coverage95: float64(a.in95) / n,
+		}
+		if a.naive > 0 {
+			r.Forecast.MASE = a.absErr / a.naive
+		}
+		if a.absY > 0 {
+			r.Forecast.WAPE = a.absErr / a.absY
+			r.Forecast.Accuracy = 1 - r.Forecast.WAPE
+		}
+	}
 	return &r
+}
+
+// scorePredictions scores the pending predictions whose target time falls
+// before end, the end of the step just closed, against its demand y.
+func (w *world) scorePredictions(y float64, end int64) {
+	kept := w.predictions[:0]
+	for _, pr := range w.predictions {
+		if pr.at >= end {
+			kept = append(kept, pr)
+			continue
+		}
+		a := &w.fc
+		a.n++
+		a.horizon += float64(pr.at-pr.made) / 1e9
+		e := math.Abs(y - pr.p.Mean)
+		if d := math.Abs(y) + math.Abs(pr.p.Mean); d > 0 {
+			a.smape += 200 * e / d
+		}
+		a.absErr += e
+		a.absY += math.Abs(y)
+		a.naive += math.Abs(y - pr.yMade)
+		if y >= pr.p.Lo80 && y <= pr.p.Hi80 {
+			a.in80++
+		}
+		if y >= pr.p.Lo95 && y <= pr.p.Hi95 {
+			a.in95++
+		}
+	}
+	w.predictions = kept
 }
 
 // foresight lets a clairvoyant policy read the look-ahead ring.
