@@ -5,10 +5,22 @@
 // clock) calls Loop.Tick, or Loop.Step with an observation it already has:
 //
 //  1. the observation goes to the policy, which proposes a target;
-//  2. the guard clamps the target to the instance bounds and to what the
-//     hourly budget affords;
+//  2. the guard holds back a scale-in that would flap (Config.AntiFlapThreshold,
+//     when set) and clamps the target to the instance bounds and to what
+//     the hourly budget affords;
 //  3. the actuator sends the target to the orchestrator when it differs
-//     from the current one.
+//     from the current one, through a circuit breaker (Breaker), and
+//     retries a call that fails transiently with exponential backoff and
+//     full jitter (Retry).
+//
+// Breaker and retry are state machines driven by the caller's clock: they
+// take the time, never sleep and start no goroutines. After a transient
+// failure the loop holds the action pending; Loop.NextRetry says when to
+// call Loop.Retry. Live, the driver sleeps until then; the simulator
+// schedules an event at that virtual time. So the same code runs in both.
+//
+// Errors are a small hierarchy rooted at ScalingError (see its doc), and
+// errors the orchestrator marks with Transient are the only ones retried.
 //
 // The loop talks to the world only through MetricsSource and Orchestrator,
 // which the driver implements. It never reads a clock: every method takes
@@ -16,9 +28,9 @@
 package autoscaler
 
 import (
-	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/omnixan/omnixan/cost"
@@ -40,67 +52,163 @@ type Orchestrator interface {
 	Scale(now time.Time, target int) error
 }
 
-// ErrConfiguration is wrapped by configuration errors.
-var ErrConfiguration = errors.New("autoscaler configuration error")
-
-// Config configures a Loop.
+// Config configures a Loop. The zero value is a loop with no bounds but
+// Min 0, no budget, no anti-flapping rule, and the default breaker and
+// retry.
 type Config struct {
 	Min, Max int // instance bounds; Max 0 means no upper bound
 	// BudgetPerHour caps the running cost in USD per hour at Price; 0 means
 	// no budget.
 	BudgetPerHour float64
 	Price         cost.InstanceHour
+	// AntiFlapThreshold is the scale-out utilisation threshold (a fraction,
+	// 0.8 = 80%) that Azure autoscale's anti-flapping rule protects; 0 turns
+	// the rule off. Before a scale-in the loop estimates the utilisation
+	// after it as u·n/target, with u and n the observed utilisation and the
+	// ready instances it was measured on (Current when the observation has
+	// no ready count). When that exceeds the threshold the loop scales in
+	// only to the least count whose estimate does not, ⌈u·n/threshold⌉, or
+	// not at all when that is no fewer than Current. The rule needs a valid
+	// observation; without one the policy's proposal stands. It acts before
+	// the bounds and the budget, which still win.
+	AntiFlapThreshold float64
+	Breaker           BreakerConfig // circuit breaker around Scale calls
+	Retry             RetryConfig   // retries of transient Scale failures
+	// Seed seeds the retry jitter, a PCG stream of its own: the same seed
+	// gives the same retry schedule.
+	Seed uint64
 }
 
-// Validate reports the first bad field.
+// Validate reports the first bad field as a *ConfigurationError, which
+// also matches ErrConfiguration under errors.Is.
 func (c Config) Validate() error {
 	switch {
 	case c.Min < 0:
-		return fmt.Errorf("%w: Min = %d, want ≥ 0", ErrConfiguration, c.Min)
+		return configError("Min", fmt.Sprintf("= %d, want ≥ 0", c.Min), nil)
 	case c.Max != 0 && c.Max < c.Min:
-		return fmt.Errorf("%w: Max = %d, want ≥ Min (%d)", ErrConfiguration, c.Max, c.Min)
+		return configError("Max", fmt.Sprintf("= %d, want ≥ Min (%d)", c.Max, c.Min), nil)
 	case math.IsNaN(c.BudgetPerHour) || math.IsInf(c.BudgetPerHour, 0) || c.BudgetPerHour < 0:
-		return fmt.Errorf("%w: BudgetPerHour = %v, want a finite value ≥ 0", ErrConfiguration, c.BudgetPerHour)
+		return configError("BudgetPerHour", fmt.Sprintf("= %v, want a finite value ≥ 0", c.BudgetPerHour), nil)
+	case math.IsNaN(c.AntiFlapThreshold) || c.AntiFlapThreshold < 0 || c.AntiFlapThreshold > 1:
+		return configError("AntiFlapThreshold", fmt.Sprintf("= %v, want a utilisation in (0, 1], or 0 for none", c.AntiFlapThreshold), nil)
 	}
 	if err := c.Price.Validate(); err != nil {
-		return fmt.Errorf("%w: Price: %w", ErrConfiguration, err)
+		return configError("Price", "", err)
 	}
-	return nil
+	if err := c.Breaker.Validate(); err != nil {
+		return err
+	}
+	return c.Retry.Validate()
 }
 
-// Decision records one pass of the loop.
+// Decision records one pass of the loop, or one retry.
 type Decision struct {
 	Time     time.Time
 	Proposed int    // the policy's target
-	Target   int    // after the bounds and the budget
+	Target   int    // after the anti-flapping rule, the bounds and the budget
 	Previous int    // the orchestrator's target before this step
 	Reason   string // the policy's reason, and the guard's when it clamped
-	Scaled   bool   // the orchestrator was asked to change
-	Err      error  // the actuation error, if any
+	Scaled   bool   // a Scale call was sent to the orchestrator
+	// Err is the error of this pass, if any: a *ScalingError (Op OpScale
+	// or OpCurrent) wrapping the orchestrator's error, or a
+	// *CircuitBreakerOpenError when the breaker refused the call.
+	Err error
+	// Attempt is 0 for the first call of an action and n for its n-th
+	// retry.
+	Attempt int
+	// RetryAt is when the loop will retry a call that failed transiently
+	// (see Loop.NextRetry); zero when it will not.
+	RetryAt time.Time
+	// GaveUp is true when the action was abandoned: the error was not
+	// transient, the retries ran out, the breaker refused the call, or the
+	// failure opened the breaker so that the retry would be refused.
+	GaveUp bool
+}
+
+// Stats counts what the actuator did.
+type Stats struct {
+	Calls         int // Scale calls sent to the orchestrator
+	Retries       int // of those, calls that repeated an action after a transient failure
+	Failures      int // Scale calls that failed
+	Rejected      int // calls the open breaker refused without sending
+	FailedActions int // actions abandoned (see Decision.GaveUp)
+	Superseded    int // pending retries dropped because a newer Step decided again
+	BreakerTrips  int // times the breaker opened from closed
+	// BreakerOpen is the time the breaker spent open (not half-open).
+	BreakerOpen time.Duration
+}
+
+// pending is an action waiting for its retry.
+type pending struct {
+	active   bool
+	target   int
+	attempts int       // calls made so far
+	first    time.Time // the first call
+	at       time.Time // the next call
 }
 
 // Loop is one autoscaler: a policy, its guard and its actuator. It is not
 // safe for concurrent use; one driver goroutine calls it.
+//
+// The actuator sends each target that differs from the orchestrator's
+// current one through a circuit breaker (Breaker) and, when the call fails
+// with a transient error (IsTransient), keeps the action pending with a
+// retry time (Retry). The driver asks NextRetry when that is and calls
+// Retry then: live it sleeps until the time, the simulator schedules an
+// event at it. The next Step supersedes a pending retry: the policy
+// decides again on fresh metrics. Reading the current count (Current) does
+// not go through the breaker.
 type Loop struct {
-	cfg    Config
-	policy policy.Policy
-	source MetricsSource
-	orch   Orchestrator
+	cfg     Config
+	policy  policy.Policy
+	source  MetricsSource
+	orch    Orchestrator
+	breaker *Breaker
+	retry   *Retry
+	pending pending
+	stats   Stats
 }
 
-// New returns a Loop, or an error wrapping ErrConfiguration.
+// Stream of the retry jitter in the PCG seeded with Config.Seed ("retry").
+const retryStream = 0x7265747279
+
+// New returns a Loop, or a *ConfigurationError (which matches
+// ErrConfiguration).
 func New(cfg Config, p policy.Policy, src MetricsSource, orch Orchestrator) (*Loop, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if p == nil || orch == nil {
-		return nil, fmt.Errorf("%w: policy and orchestrator are required", ErrConfiguration)
+	if p == nil {
+		return nil, configError("policy", "is required", nil)
 	}
-	return &Loop{cfg: cfg, policy: p, source: src, orch: orch}, nil
+	if orch == nil {
+		return nil, configError("orchestrator", "is required", nil)
+	}
+	b, err := NewBreaker(cfg.Breaker)
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewRetry(cfg.Retry, rand.New(rand.NewPCG(cfg.Seed, retryStream)))
+	if err != nil {
+		return nil, err
+	}
+	return &Loop{cfg: cfg, policy: p, source: src, orch: orch, breaker: b, retry: r}, nil
 }
 
 // Policy returns the loop's policy.
 func (l *Loop) Policy() policy.Policy { return l.policy }
+
+// Breaker returns the loop's circuit breaker.
+func (l *Loop) Breaker() *Breaker { return l.breaker }
+
+// Stats returns the actuator's counters, with the breaker's open time up
+// to now.
+func (l *Loop) Stats(now time.Time) Stats {
+	s := l.stats
+	s.BreakerTrips = l.breaker.Trips()
+	s.BreakerOpen = l.breaker.OpenDuration(now)
+	return s
+}
 
 // Clamp applies the bounds and the budget to a proposed target and says
 // why when it changed it.
@@ -118,6 +226,31 @@ func (l *Loop) Clamp(n int) (int, string) {
 	return n, why
 }
 
+// antiFlap applies Config.AntiFlapThreshold to a proposed scale-in from
+// cur to n, and says why when it changed it.
+func (l *Loop) antiFlap(n, cur int, obs policy.Observation) (int, string) {
+	th := l.cfg.AntiFlapThreshold
+	if th == 0 || n >= cur || !obs.Valid {
+		return n, ""
+	}
+	ready := obs.Ready
+	if ready <= 0 {
+		ready = cur
+	}
+	load := obs.Utilization * float64(ready) // in instances' worth of capacity
+	if n > 0 && load/float64(n) <= th+1e-9 {
+		return n, ""
+	}
+	least := int(math.Ceil(load/th - 1e-9))
+	switch {
+	case least <= n:
+		return n, ""
+	case least >= cur:
+		return cur, "anti-flapping: no scale-in"
+	}
+	return least, "anti-flapping: partial scale-in"
+}
+
 // Tick reads the metrics source and runs Step. A metrics error becomes an
 // invalid observation: the policy decides without metrics.
 func (l *Loop) Tick(now time.Time) Decision {
@@ -131,12 +264,18 @@ func (l *Loop) Tick(now time.Time) Decision {
 	return l.Step(now, obs)
 }
 
-// Step runs one pass of the loop on obs at time now.
+// Step runs one pass of the loop on obs at time now. It drops any pending
+// retry, and when the target differs from the current count sends it
+// through the breaker, keeping it pending if the call fails transiently.
 func (l *Loop) Step(now time.Time, obs policy.Observation) Decision {
 	d := Decision{Time: now}
+	if l.pending.active {
+		l.pending.active = false
+		l.stats.Superseded++
+	}
 	cur, err := l.orch.Current(now)
 	if err != nil {
-		d.Err = fmt.Errorf("reading current instance count: %w", err)
+		d.Err = &ScalingError{Op: OpCurrent, Err: err}
 		return d
 	}
 	d.Previous = cur
@@ -144,7 +283,11 @@ func (l *Loop) Step(now time.Time, obs policy.Observation) Decision {
 	pd := l.policy.Decide(now, obs)
 	d.Proposed = pd.Target
 	d.Reason = pd.Reason
-	target, why := l.Clamp(pd.Target)
+	target, why := l.antiFlap(pd.Target, cur, obs)
+	if why != "" {
+		d.Reason += "; " + why
+	}
+	target, why = l.Clamp(target)
 	if why != "" {
 		d.Reason += "; clamped to " + why
 	}
@@ -152,9 +295,73 @@ func (l *Loop) Step(now time.Time, obs policy.Observation) Decision {
 	if target == cur {
 		return d
 	}
-	d.Scaled = true
-	if err := l.orch.Scale(now, target); err != nil {
-		d.Err = fmt.Errorf("scaling to %d: %w", target, err)
-	}
+	l.actuate(now, &d, target, 0, now)
 	return d
+}
+
+// NextRetry returns when the pending retry is due, and false when none is
+// pending.
+func (l *Loop) NextRetry() (time.Time, bool) {
+	return l.pending.at, l.pending.active
+}
+
+// Retry makes the pending retry if it is due at now. ok is false, and the
+// Decision empty, when no retry is pending or it is not yet due. A retry
+// whose target the orchestrator already has ends the action without a call.
+func (l *Loop) Retry(now time.Time) (d Decision, ok bool) {
+	p := l.pending
+	if !p.active || now.Before(p.at) {
+		return Decision{}, false
+	}
+	l.pending.active = false
+	d = Decision{Time: now, Proposed: p.target, Target: p.target, Reason: "retry"}
+	cur, err := l.orch.Current(now)
+	if err != nil {
+		d.Err = &ScalingError{Op: OpCurrent, Err: err}
+		d.GaveUp = true
+		l.stats.FailedActions++
+		return d, true
+	}
+	d.Previous = cur
+	if cur != p.target {
+		l.actuate(now, &d, p.target, p.attempts, p.first)
+	}
+	return d, true
+}
+
+// actuate makes call number attempts+1 of the action to reach target,
+// first called at first.
+func (l *Loop) actuate(now time.Time, d *Decision, target, attempts int, first time.Time) {
+	d.Attempt = attempts
+	if !l.breaker.Allow(now) {
+		d.Err = &CircuitBreakerOpenError{ScalingError: ScalingError{Op: OpScale, Target: target}, Until: l.breaker.ReadyAt(now)}
+		d.GaveUp = true
+		l.stats.Rejected++
+		l.stats.FailedActions++
+		return
+	}
+	d.Scaled = true
+	l.stats.Calls++
+	if attempts > 0 {
+		l.stats.Retries++
+	}
+	err := l.orch.Scale(now, target)
+	l.breaker.Record(now, err)
+	if err == nil {
+		return
+	}
+	l.stats.Failures++
+	d.Err = &ScalingError{Op: OpScale, Target: target, Err: err}
+	at, ok := l.retry.Next(first, now, attempts+1, err)
+	if ok && at.Before(l.breaker.ReadyAt(now)) {
+		// This failure opened the breaker: the retry would be refused.
+		ok = false
+	}
+	if !ok {
+		d.GaveUp = true
+		l.stats.FailedActions++
+		return
+	}
+	d.RetryAt = at
+	l.pending = pending{active: true, target: target, attempts: attempts + 1, first: first, at: at}
 }

@@ -66,6 +66,25 @@
 // and always sees the newest readable one. The autoscaler decides every
 // Config.SyncPeriod (15 s, the HPA's default).
 //
+// # Orchestrator faults, retries and the circuit breaker
+//
+// Config.Faults wraps the world's orchestrator with seeded faults (its own
+// PCG stream, seeded by Faults.Seed): Scale calls fail during outage
+// windows and at random with Faults.ErrorRate, and take Faults.Latency plus
+// an exponential extra of mean Faults.LatencyJitter; a call slower than
+// Faults.Timeout fails, a slower one that does not takes effect that much
+// later. Every injected error is transient (autoscaler.Transient). Reads of
+// the current count never fail. The zero Faults injects nothing and leaves
+// a run exactly as it was.
+//
+// The loop's own circuit breaker and retry (autoscaler.Breaker,
+// autoscaler.Retry), the code that runs live, decide what happens: after a
+// transient failure the loop holds the action with a retry time, and the
+// simulator schedules an event at that virtual time (Loop.NextRetry) which
+// calls Loop.Retry. The next sync supersedes a pending retry. Calls the open
+// breaker refuses are not sent. Result.Retries, FailedActions,
+// ActuationErrors and BreakerOpenMinutes count what happened.
+//
 // # Scores
 //
 // SLO-miss minutes are the missing steps times the step. The SLO-miss

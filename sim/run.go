@@ -54,6 +54,9 @@ type Config struct {
 	InitialInstances int
 	// Record, when not nil, is called at the end of every step.
 	Record func(StepRecord)
+	// Faults injects orchestrator errors, latency and outages; the zero
+	// value injects none.
+	Faults Faults
 }
 
 // StepRecord is the state of the world at the end of one step.
@@ -94,15 +97,19 @@ type Result struct {
 	Arrived            float64 // requests that arrived
 	Served             float64 // requests served
 	Backlog            float64 // requests still queued at the end
-	ActuationErrors    int     // scale calls that failed
+	// ActuationErrors counts the loop's passes and retries that ended in
+	// an error: a scale call that failed, or one the open breaker refused.
+	ActuationErrors int
 	// BudgetBreachMinutes is the time the billed instances cost more per
 	// hour than the autoscaler's budget (0 without a budget).
 	BudgetBreachMinutes float64
 	// Retries counts scale calls repeated after a transient failure.
 	Retries int
-	// FailedActions counts scale actions abandoned after their retries.
+	// FailedActions counts scale actions abandoned: a permanent error,
+	// retries used up, or refused by the open breaker.
 	FailedActions int
-	// BreakerOpenMinutes is the time the circuit breaker spent open.
+	// BreakerOpenMinutes is the time the circuit breaker spent open (not
+	// half-open).
 	BreakerOpenMinutes float64
 	// Forecast scores the demand forecasts of a policy that makes them
 	// (policy.Forecasting); nil otherwise.
@@ -173,6 +180,9 @@ func (c Config) Validate() error {
 	if err := c.Price.Validate(); err != nil {
 		return fmt.Errorf("%w: Price: %w", ErrInvalidConfig, err)
 	}
+	if err := c.Faults.Validate(); err != nil {
+		return err
+	}
 	return c.Service.Validate()
 }
 
@@ -181,6 +191,8 @@ const (
 	evScrape uint32 = iota
 	evSync
 	evReady
+	evRetry // the loop's pending retry may be due
+	evApply // a slow scale call takes effect; Arg is the target
 )
 
 type pendingInstance struct {
@@ -288,7 +300,11 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 	if w.count == 0 {
 		return nil, fmt.Errorf("sim: load has no steps: %w", io.ErrUnexpectedEOF)
 	}
-	loop, err := autoscaler.New(ac, p, w, w)
+	var orch autoscaler.Orchestrator = w
+	if cfg.Faults.Enabled() {
+		orch = newFaulty(w, cfg.Faults)
+	}
+	loop, err := autoscaler.New(ac, p, w, orch)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +345,7 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 				return nil, err
 			}
 			if done {
-				return w.finish(p.Name()), nil
+				return w.finish(p.Name(), loop), nil
 			}
 			nextStep += w.step
 			continue
@@ -345,6 +361,7 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 			if d := loop.Tick(now); d.Err != nil {
 				w.res.ActuationErrors++
 			}
+			w.scheduleRetry(loop)
 			if forecaster != nil {
 				if pr, ok := forecaster.LastPrediction(); ok && pr.Made.Equal(now) {
 					w.predictions = append(w.predictions, pendingPrediction{
@@ -353,6 +370,16 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 				}
 			}
 			w.q.Push(Event{At: e.At + int64(cfg.SyncPeriod), Kind: evSync})
+		case evRetry:
+			if d, ok := loop.Retry(w.timeAt(e.At)); ok {
+				if d.Err != nil {
+					w.res.ActuationErrors++
+				}
+				w.scheduleRetry(loop)
+			}
+		case evApply:
+			// The target was checked when the call was made.
+			_ = w.Scale(w.timeAt(e.At), int(e.Arg))
 		case evReady:
 			if len(w.pending) > 0 && w.pending[0].id == e.Arg {
 				w.ready = append(w.ready, w.pending[0].launch)
@@ -363,6 +390,15 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 }
 
 func (w *world) timeAt(ns int64) time.Time { return w.start.Add(time.Duration(ns)) }
+
+// scheduleRetry schedules an event at the loop's pending retry, if any.
+// The same breaker and retry code that runs live decides when; a retry
+// superseded by a later decision finds nothing due and does nothing.
+func (w *world) scheduleRetry(loop *autoscaler.Loop) {
+	if at, ok := loop.NextRetry(); ok {
+		w.q.Push(Event{At: int64(at.Sub(w.start)), Kind: evRetry})
+	}
+}
 
 // advance integrates the fluid service model from w.now to t with the
 // current arrival rate and ready capacity.
@@ -535,7 +571,7 @@ func (w *world) Scale(now time.Time, target int) error {
 	return nil
 }
 
-func (w *world) finish(name string) *Result {
+func (w *world) finish(name string, loop *autoscaler.Loop) *Result {
 	end := w.now
 	for _, l := range w.ready {
 		w.spend += w.cfg.Price.Charge(time.Duration(end - l))
@@ -563,6 +599,9 @@ func (w *world) finish(name string) *Result {
 	}
 	r.Arrived, r.Served, r.Backlog = w.arrived, w.served, w.backlog
 	r.BudgetBreachMinutes = w.breachSec / 60
+	st := loop.Stats(r.End)
+	r.Retries, r.FailedActions = st.Retries, st.FailedActions
+	r.BreakerOpenMinutes = st.BreakerOpen.Minutes()
 	if a := w.fc; a.n > 0 {
 		n := float64(a.n)
 		r.Forecast = &ForecastScore{
