@@ -36,6 +36,11 @@ type Oracle struct {
 var _ Policy = (*Oracle)(nil)
 var _ Clairvoyant = (*Oracle)(nil)
 var _ Initializer = (*Oracle)(nil)
+var _ Bounded = (*Oracle)(nil)
+
+// Bounds implements Bounded: at least one instance, no upper bound, so
+// the oracle shows what meeting the SLO at every step costs.
+func (o *Oracle) Bounds() (min, max int) { return 1, 0 }
 
 // Name returns "oracle".
 func (o *Oracle) Name() string { return "oracle" }

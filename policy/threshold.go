@@ -13,11 +13,12 @@ var ErrInvalidConfig = errors.New("invalid policy configuration")
 // ThresholdConfig configures a Threshold policy. Zero fields take the
 // defaults of the original OMNIXAN module, shown in brackets.
 type ThresholdConfig struct {
-	ScaleUp   float64       // utilisation above which to scale up [0.85]
-	ScaleDown float64       // utilisation below which to scale down [0.40]
-	Target    float64       // utilisation to scale toward [0.75]
-	Cooldown  time.Duration // least time between two scale actions [300 s]
-	Min, Max  int           // instance bounds [2, 20]
+	ScaleUp   float64       `json:"scale_up"`   // utilisation above which to scale up [0.85]
+	ScaleDown float64       `json:"scale_down"` // utilisation below which to scale down [0.40]
+	Target    float64       `json:"target"`     // utilisation to scale toward [0.75]
+	Cooldown  time.Duration `json:"cooldown"`   // least time between two scale actions [300 s]
+	Min       int           `json:"min"`        // fewest instances [2]
+	Max       int           `json:"max"`        // most instances [20]
 }
 
 func (c ThresholdConfig) withDefaults() ThresholdConfig {
@@ -87,7 +88,10 @@ type Threshold struct {
 	acted      bool
 }
 
-var _ Policy = (*Threshold)(nil)
+var (
+	_ Policy  = (*Threshold)(nil)
+	_ Bounded = (*Threshold)(nil)
+)
 
 // NewThreshold returns a Threshold policy, or an error wrapping
 // ErrInvalidConfig that names the bad field.
@@ -97,6 +101,9 @@ func NewThreshold(cfg ThresholdConfig) (*Threshold, error) {
 	}
 	return &Threshold{cfg: cfg.withDefaults()}, nil
 }
+
+// Bounds implements Bounded.
+func (p *Threshold) Bounds() (min, max int) { return p.cfg.Min, p.cfg.Max }
 
 // Config returns the configuration in force, with defaults filled in.
 func (p *Threshold) Config() ThresholdConfig { return p.cfg }

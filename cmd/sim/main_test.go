@@ -119,8 +119,66 @@ func TestPoliciesFlag(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
-	if strings.Contains(string(b), "threshold") || !strings.Contains(string(b), `"oracle"`) {
+	if strings.Contains(string(b), "threshold") || strings.Count(string(b), `"oracle"`) != 1 {
 		t.Errorf("summary.json for --policies oracle:\n%s", b)
+	}
+	// The oracle joins every run.
+	if _, stderr, code := runSim(t, "--policies", "threshold", "--scenario", "flash-crowd", "--out", dir, "-q"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "summary.json"))
+	if !strings.Contains(string(b), `"threshold"`) || !strings.Contains(string(b), `"oracle"`) {
+		t.Errorf("summary.json for --policies threshold lacks the oracle:\n%s", b)
+	}
+}
+
+func TestPolicyFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "fast.yaml")
+	os.WriteFile(file, []byte("policies:\n  - policy: threshold\n    name: threshold-fast\n    params: {cooldown: 60s, scale_up: 0.8, max: 30}\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	if _, stderr, code := runSim(t, "--policies", "threshold", "--policy-file", file, "--scenario", "flash-crowd", "--out", out, "-q"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "summary.json"))
+	var sum struct {
+		Policies []struct {
+			Name          string `json:"name"`
+			PeakInstances int    `json:"peak_instances"`
+		} `json:"policies"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range sum.Policies {
+		names = append(names, p.Name)
+	}
+	if diff := cmp.Diff([]string{"threshold", "threshold-fast", "oracle"}, names); diff != "" {
+		t.Errorf("policies (-want +got):\n%s", diff)
+	}
+
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("policy: threshold\nparams: {cooldwn: 60s}\n"), 0o644)
+	_, stderr, code := runSim(t, "--policy-file", bad, "--out", out, "-q")
+	if code != 2 || !strings.Contains(stderr, "bad.yaml") || !strings.Contains(stderr, `"cooldwn"`) {
+		t.Errorf("misspelt key: exit %d, stderr %q; want 2 naming the file and the key", code, stderr)
+	}
+}
+
+func TestListings(t *testing.T) {
+	out, _, code := runSim(t, "policies")
+	if code != 0 {
+		t.Fatalf("sim policies: exit %d", code)
+	}
+	for _, want := range []string{"threshold", "oracle", "cooldown", "duration", "300s", "scale_up"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sim policies lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, code = runSim(t, "scenarios")
+	if code != 0 || !strings.Contains(out, "web-diurnal") || !strings.Contains(out, "flash-crowd") {
+		t.Errorf("sim scenarios: exit %d\n%s", code, out)
 	}
 }
 
@@ -161,6 +219,46 @@ func TestHelp(t *testing.T) {
 	for _, f := range []string{"--scenario", "--days", "--step", "--seed", "--policies", "--out", "--quiet", "web-diurnal", "oracle"} {
 		if !strings.Contains(stdout, f) {
 			t.Errorf("--help lacks %q", f)
+		}
+	}
+}
+
+func TestFaultFlags(t *testing.T) {
+	dir := t.TempDir()
+	_, stderr, code := runSim(t, "--scenario", "flash-crowd", "--policies", "threshold", "--fault-error-rate", "0.2",
+		"--fault-outage", "11h50m+30m", "--budget", "1.5", "--out", dir, "-q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
+	var sum struct {
+		Policies []struct {
+			Name          string  `json:"name"`
+			BreakerOpen   float64 `json:"breaker_open_minutes"`
+			Retries       int     `json:"retries"`
+			FailedActions int     `json:"failed_actions"`
+			Peak          int     `json:"peak_instances"`
+		} `json:"policies"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range sum.Policies {
+		if p.Retries == 0 || p.FailedActions == 0 {
+			t.Errorf("%s: %d retries, %d failed actions; want the faults to show", p.Name, p.Retries, p.FailedActions)
+		}
+		// The oracle acts at almost every sync, so the breaker stays open
+		// through the outage; the threshold policy acts too seldom to keep it open.
+		if p.Name == "oracle" && p.BreakerOpen < 20 {
+			t.Errorf("oracle: breaker open %v min during a 30-minute outage", p.BreakerOpen)
+		}
+		if p.Peak > 15 { // 1.5 USD/h at 0.10 USD per instance-hour
+			t.Errorf("%s: peak %d instances above the budget's 15", p.Name, p.Peak)
+		}
+	}
+	for _, bad := range [][]string{{"--fault-outage", "2h"}, {"--fault-error-rate", "2"}, {"--budget", "-1"}} {
+		if _, _, code := runSim(t, append(bad, "--out", dir)...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", bad, code)
 		}
 	}
 }

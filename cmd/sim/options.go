@@ -8,22 +8,27 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/omnixan/omnixan/policy"
 	"github.com/omnixan/omnixan/sim"
 )
 
 // Options are sim's command-line settings.
 type Options struct {
-	Scenario string
-	Days     float64
-	Step     time.Duration
-	Seed     uint64
-	Policies []string
-	Out      string
-	Quiet    bool
-}
+	Scenario    string
+	Days        float64
+	Step        time.Duration
+	Seed        uint64
+	Policies    []string
+	PolicyFiles []string
+	Out         string
+	Quiet       bool
 
-// policyNames are the policies --policies accepts, in the order --help lists them.
-var policyNames = []string{"threshold", "oracle"}
+	FaultErrorRate float64
+	FaultLatency   time.Duration
+	FaultTimeout   time.Duration
+	FaultOutages   []string // START+LENGTH offsets, e.g. 2h+10m
+	BudgetPerHour  float64
+}
 
 func defaultOptions() Options {
 	return Options{
@@ -41,9 +46,15 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&o.Days, "days", o.Days, "length of the run in days (fractions allowed); 0 means the scenario's own length")
 	fs.DurationVar(&o.Step, "step", o.Step, "time step of the service model and of the load, e.g. 10s, 1m")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of every random stream; the same seed gives the same results, byte for byte")
-	fs.StringSliceVar(&o.Policies, "policies", o.Policies, "comma-separated policies to compare: "+strings.Join(policyNames, ", "))
+	fs.StringSliceVar(&o.Policies, "policies", o.Policies, "comma-separated policies to compare, with their defaults (sim policies lists them): "+strings.Join(policy.Names(), ", ")+"; the oracle is always added")
+	fs.StringArrayVar(&o.PolicyFiles, "policy-file", nil, "a policy file (YAML or JSON: policy, name, params; or a Kubernetes autoscaling/v2 HPA manifest) whose policies join --policies; repeatable")
 	fs.StringVar(&o.Out, "out", o.Out, "directory for summary.json, summary.md and demand-vs-capacity.png (created if missing)")
 	fs.BoolVarP(&o.Quiet, "quiet", "q", o.Quiet, "print nothing but errors: no table, no progress bar")
+	fs.Float64Var(&o.BudgetPerHour, "budget", 0, "max_budget_usd_per_hour: every policy's target is clamped to what this affords, USD per hour; 0 means none")
+	fs.Float64Var(&o.FaultErrorRate, "fault-error-rate", 0, "probability that a scale call fails (a transient error, retried with backoff)")
+	fs.DurationVar(&o.FaultLatency, "fault-latency", 0, "time a scale call takes before it has effect")
+	fs.DurationVar(&o.FaultTimeout, "fault-timeout", 0, "scale calls slower than this fail; 0 means no timeout")
+	fs.StringArrayVar(&o.FaultOutages, "fault-outage", nil, "an orchestrator outage as START+LENGTH from the start of the run, e.g. 2h+10m; repeatable")
 }
 
 // Validate reports the first bad option, naming its flag.
@@ -57,12 +68,9 @@ func (o *Options) Validate() error {
 	if o.Step < time.Second || o.Step > time.Hour {
 		return fmt.Errorf("--step %v: want between 1s and 1h", o.Step)
 	}
-	if len(o.Policies) == 0 {
-		return fmt.Errorf("--policies: name at least one of %s", strings.Join(policyNames, ", "))
-	}
 	for i, p := range o.Policies {
-		if !slices.Contains(policyNames, p) {
-			return fmt.Errorf("--policies: unknown policy %q (have %s)", p, strings.Join(policyNames, ", "))
+		if _, err := policy.Lookup(p); err != nil {
+			return fmt.Errorf("--policies: %w", err)
 		}
 		if slices.Contains(o.Policies[:i], p) {
 			return fmt.Errorf("--policies: %q named twice", p)
@@ -71,5 +79,29 @@ func (o *Options) Validate() error {
 	if o.Out == "" {
 		return fmt.Errorf("--out: want a directory")
 	}
+	if o.BudgetPerHour < 0 || o.BudgetPerHour != o.BudgetPerHour {
+		return fmt.Errorf("--budget %v: want ≥ 0 USD per hour", o.BudgetPerHour)
+	}
+	if _, err := o.faults(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// faults returns the fault injection the flags ask for.
+func (o *Options) faults() (sim.Faults, error) {
+	f := sim.Faults{Seed: o.Seed, ErrorRate: o.FaultErrorRate, Latency: o.FaultLatency, Timeout: o.FaultTimeout}
+	for _, s := range o.FaultOutages {
+		a, b, ok := strings.Cut(s, "+")
+		start, err1 := time.ParseDuration(a)
+		length, err2 := time.ParseDuration(b)
+		if !ok || err1 != nil || err2 != nil || start < 0 || length <= 0 {
+			return f, fmt.Errorf("--fault-outage %q: want START+LENGTH such as 2h+10m", s)
+		}
+		f.Outages = append(f.Outages, sim.Outage{Start: start, End: start + length})
+	}
+	if err := f.Validate(); err != nil {
+		return f, fmt.Errorf("--fault-*: %w", err)
+	}
+	return f, nil
 }

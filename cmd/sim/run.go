@@ -8,7 +8,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -38,7 +40,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return usageError{fmt.Errorf("%w (see sim --help)", err)}
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case fs.NArg() == 1 && fs.Arg(0) == "policies":
+		return listPolicies(stdout)
+	case fs.NArg() == 1 && fs.Arg(0) == "scenarios":
+		return listScenarios(stdout)
+	case fs.NArg() > 0:
 		return usageError{fmt.Errorf("unexpected argument %q (see sim --help)", fs.Arg(0))}
 	}
 	if err := opts.Validate(); err != nil {
@@ -59,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 func usage(w io.Writer, fs *pflag.FlagSet) {
 	fmt.Fprintf(w, `Usage: sim [flags]
+       sim policies     list the policies and their parameters
+       sim scenarios    list the built-in scenarios
 
 Runs scaling policies side by side on a synthetic workload and scores what
 each costs and how often it breaks the latency SLO, against a clairvoyant
@@ -71,12 +80,12 @@ Scenarios:
 		fmt.Fprintf(w, "  %-12s %s (%g days)\n", s.Name, s.Description, s.Days)
 	}
 	fmt.Fprintf(w, `
-Policies:
-  threshold    the original module's: scale toward 75%% utilisation when it leaves [40%%, 85%%],
-               cooldown 300s, 2 to 20 instances
-  oracle       knows the future load; provisions the least capacity meeting the SLO, given the
-               start-up delay: the lower bound on spend
-
+Policies (sim policies lists their parameters):
+`)
+	for _, s := range policy.Specs() {
+		fmt.Fprintf(w, "  %-16s %s\n", s.Name, s.Summary)
+	}
+	fmt.Fprintf(w, `
 Flags:
 %s`, fs.FlagUsages())
 }
@@ -98,22 +107,31 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 	}
 	cfg := sc.Config
 	cfg.Step = opts.Step
+	if cfg.Faults, err = opts.faults(); err != nil {
+		return reports.Summary{}, usageError{err}
+	}
 	if err := cfg.Validate(); err != nil {
 		return reports.Summary{}, err
 	}
 	cfg = cfg.WithDefaults()
+	env := policy.Env{StartupDelay: cfg.Service.StartupDelay, SyncPeriod: cfg.SyncPeriod, Capacity: cfg.Service.Capacity}
+	pols, err := buildPolicies(opts, env)
+	if err != nil {
+		return reports.Summary{}, err
+	}
 	steps := int64(length / opts.Step)
-	bar := progress.Start(stderr, !opts.Quiet && isTerminal(stderr), "simulating", steps*int64(len(opts.Policies)))
+	bar := progress.Start(stderr, !opts.Quiet && isTerminal(stderr), "simulating", steps*int64(len(pols)))
 	defer bar.Finish()
 
-	results := make([]*sim.Result, len(opts.Policies))
-	timelines := make([]*reports.Timeline, len(opts.Policies))
-	errs := make([]error, len(opts.Policies))
+	results := make([]*sim.Result, len(pols))
+	timelines := make([]*reports.Timeline, len(pols))
+	errs := make([]error, len(pols))
 	var wg sync.WaitGroup
-	for i, name := range opts.Policies {
-		p, bounds, err := newPolicy(name, cfg)
-		if err != nil {
-			return reports.Summary{}, err
+	for i, pc := range pols {
+		p, name := pc.Policy, pc.Label
+		bounds := autoscaler.Config{Price: cfg.Price, Min: 1, BudgetPerHour: opts.BudgetPerHour, Seed: opts.Seed}
+		if b, ok := p.(policy.Bounded); ok {
+			bounds.Min, bounds.Max = b.Bounds()
 		}
 		tl := reports.NewTimeline(name, cfg.Service.Capacity, length, opts.Step, plotPoints)
 		timelines[i] = tl
@@ -129,6 +147,9 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 				return
 			}
 			results[i], errs[i] = sim.Run(ctx, c, load, p, bounds)
+			if errs[i] == nil {
+				results[i].Policy = name
+			}
 			tl.Close()
 		})
 	}
@@ -154,24 +175,69 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 	return sum, nil
 }
 
-// newPolicy builds a policy by name with the bounds its loop enforces.
-func newPolicy(name string, cfg sim.Config) (policy.Policy, autoscaler.Config, error) {
-	c := autoscaler.Config{Price: cfg.Price}
-	switch name {
-	case "threshold":
-		p, err := policy.NewThreshold(policy.ThresholdConfig{})
+// buildPolicies makes a fresh policy for each name of --policies and
+// each policy of every --policy-file, and adds the oracle when missing.
+// Report names must be unique.
+func buildPolicies(opts Options, env policy.Env) ([]policy.Configured, error) {
+	var out []policy.Configured
+	for _, name := range opts.Policies {
+		spec, err := policy.Lookup(name)
 		if err != nil {
-			return nil, c, err
+			return nil, usageError{fmt.Errorf("--policies: %w", err)}
 		}
-		c.Min, c.Max = p.Config().Min, p.Config().Max
-		return p, c, nil
-	case "oracle":
-		// The oracle is bounded only by keeping one instance up: it shows
-		// what meeting the SLO at every step costs.
-		c.Min = 1
-		return &policy.Oracle{StartupDelay: cfg.Service.StartupDelay, SyncPeriod: cfg.SyncPeriod}, c, nil
+		p, err := spec.New(env, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, policy.Configured{Label: name, Policy: p})
 	}
-	return nil, c, fmt.Errorf("unknown policy %q", name)
+	for _, f := range opts.PolicyFiles {
+		ps, err := policy.LoadFile(f, env)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--policy-file %w", err)}
+		}
+		out = append(out, ps...)
+	}
+	if !slices.ContainsFunc(out, func(c policy.Configured) bool { return c.Policy.Name() == "oracle" }) {
+		o, _ := policy.Lookup("oracle")
+		p, err := o.New(env, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, policy.Configured{Label: "oracle", Policy: p})
+	}
+	seen := map[string]bool{}
+	for _, c := range out {
+		if seen[c.Label] {
+			return nil, usageError{fmt.Errorf("two policies are named %q: give one a different name in its policy file", c.Label)}
+		}
+		seen[c.Label] = true
+	}
+	return out, nil
+}
+
+func listPolicies(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, s := range policy.Specs() {
+		fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Summary)
+		if len(s.Params) > 0 {
+			fmt.Fprintf(tw, "  parameter\tunit\tdefault\tmeaning\n")
+		}
+		for _, p := range s.Params {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Name, p.Unit, p.Default, p.Doc)
+		}
+		fmt.Fprintln(tw)
+	}
+	fmt.Fprintln(tw, "Set parameters in a policy file (--policy-file), YAML or JSON:\n  policy: threshold\n  name: threshold-fast\n  params: {cooldown: 120s, scale_up: 0.8}")
+	return tw.Flush()
+}
+
+func listScenarios(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, s := range sim.Scenarios() {
+		fmt.Fprintf(tw, "%s\t%g days\t%s\n", s.Name, s.Days, s.Description)
+	}
+	return tw.Flush()
 }
 
 func writeReport(dir string, sc sim.Scenario, sum reports.Summary, tls []*reports.Timeline) error {
