@@ -514,15 +514,10 @@ func (w *jobCSVWriter) Close() error {
 
 // jobParquetWriter writes a job trace as Parquet.
 type jobParquetWriter struct {
-	pw          *parquet.Writer
+	rowBatch
 	withBackend bool
-	batch       []parquet.Row
-	n           int
 	prev        time.Time
 	rows        int
-	err         error
-	closer      io.Closer
-	closed      bool
 }
 
 // NewJobParquetWriter returns a JobWriter that writes a Parquet job trace
@@ -544,7 +539,7 @@ func newJobParquetWriter(w io.Writer, withBackend bool) *jobParquetWriter {
 		parquet.Compression(&parquet.Snappy),
 		parquet.MaxRowsPerRowGroup(parquetRowGroupRows),
 		parquet.CreatedBy("omnixan traces", "", ""))
-	return &jobParquetWriter{pw: pw, withBackend: withBackend, batch: makeRows(parquetBatch, len(names))}
+	return &jobParquetWriter{rowBatch: rowBatch{pw: pw, batch: makeRows(parquetBatch, len(names))}, withBackend: withBackend}
 }
 
 func (w *jobParquetWriter) Write(j Job) error {
@@ -568,41 +563,7 @@ func (w *jobParquetWriter) Write(j Job) error {
 	if w.withBackend {
 		r[4] = parquet.ByteArrayValue([]byte(j.Backend)).Level(0, 0, 4)
 	}
-	w.n++
 	w.prev = j.Submit
 	w.rows++
-	if w.n == len(w.batch) {
-		return w.flush()
-	}
-	return nil
-}
-
-func (w *jobParquetWriter) flush() error {
-	if w.n == 0 {
-		return nil
-	}
-	_, err := w.pw.WriteRows(w.batch[:w.n])
-	w.n = 0
-	if err != nil {
-		w.err = err
-	}
-	return err
-}
-
-func (w *jobParquetWriter) Close() error {
-	if w.closed {
-		return nil
-	}
-	w.closed = true
-	err := w.err
-	if err == nil {
-		err = w.flush()
-	}
-	if cerr := w.pw.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := closeIf(w.closer); err == nil {
-		err = cerr
-	}
-	return err
+	return w.added()
 }

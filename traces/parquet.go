@@ -648,15 +648,62 @@ func (r *parquetReader) Close() error {
 
 // parquetWriter writes a load trace as Parquet.
 type parquetWriter struct {
-	pw      *parquet.Writer
-	batch   []parquet.Row
-	n       int
+	rowBatch
 	columns []string
 	prev    time.Time
 	rows    int
-	closer  io.Closer
-	closed  bool
-	err     error
+}
+
+// rowBatch buffers rows for a Parquet writer and writes them a batch at a
+// time; the load and job writers share it.
+type rowBatch struct {
+	pw     *parquet.Writer
+	batch  []parquet.Row
+	n      int
+	closer io.Closer // closed after the footer, when the writer owns the file
+	closed bool
+	err    error // the first write error, returned by Close
+}
+
+// added counts the row just filled in batch[n] and flushes a full batch.
+func (b *rowBatch) added() error {
+	b.n++
+	if b.n == len(b.batch) {
+		return b.flush()
+	}
+	return nil
+}
+
+func (b *rowBatch) flush() error {
+	if b.n == 0 {
+		return nil
+	}
+	_, err := b.pw.WriteRows(b.batch[:b.n])
+	b.n = 0
+	if err != nil {
+		b.err = err
+	}
+	return err
+}
+
+// Close flushes, writes the footer and closes the owned file. A second
+// Close does nothing.
+func (b *rowBatch) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	err := b.err
+	if err == nil {
+		err = b.flush()
+	}
+	if cerr := b.pw.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := closeIf(b.closer); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 var _ Writer = (*parquetWriter)(nil)
@@ -685,7 +732,7 @@ func newParquetWriter(w io.Writer, columns []string) (*parquetWriter, error) {
 		parquet.Compression(&parquet.Snappy),
 		parquet.MaxRowsPerRowGroup(parquetRowGroupRows),
 		parquet.CreatedBy("omnixan traces", "", ""))
-	return &parquetWriter{pw: pw, batch: makeRows(parquetBatch, len(names)), columns: columns}, nil
+	return &parquetWriter{rowBatch: rowBatch{pw: pw, batch: makeRows(parquetBatch, len(names))}, columns: columns}, nil
 }
 
 // makeRows allocates n rows of width values sharing one backing array.
@@ -716,41 +763,7 @@ func (w *parquetWriter) Write(row Row) error {
 	for i, v := range row.Values {
 		r[i+1] = parquet.DoubleValue(v).Level(0, 0, i+1)
 	}
-	w.n++
 	w.prev = row.Time
 	w.rows++
-	if w.n == len(w.batch) {
-		return w.flush()
-	}
-	return nil
-}
-
-func (w *parquetWriter) flush() error {
-	if w.n == 0 {
-		return nil
-	}
-	_, err := w.pw.WriteRows(w.batch[:w.n])
-	w.n = 0
-	if err != nil {
-		w.err = err
-	}
-	return err
-}
-
-func (w *parquetWriter) Close() error {
-	if w.closed {
-		return nil
-	}
-	w.closed = true
-	err := w.err
-	if err == nil {
-		err = w.flush()
-	}
-	if cerr := w.pw.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := closeIf(w.closer); err == nil {
-		err = cerr
-	}
-	return err
+	return w.added()
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/omnixan/omnixan/forecast"
+	"github.com/omnixan/omnixan/internal/cli"
 	"github.com/omnixan/omnixan/internal/progress"
 	"github.com/omnixan/omnixan/reports"
 	"github.com/omnixan/omnixan/traces"
@@ -216,13 +217,13 @@ Flags:
 %s`, fs.FlagUsages())
 			return nil
 		}
-		return usageError{fmt.Errorf("forecast: %w (see replay forecast --help)", err)}
+		return cli.Usage(fmt.Errorf("forecast: %w (see replay forecast --help)", err))
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("forecast: unexpected argument %q (use --trace PATH)", fs.Arg(0))}
+		return cli.Usage(fmt.Errorf("forecast: unexpected argument %q (use --trace PATH)", fs.Arg(0)))
 	}
 	if err := o.Validate(); err != nil {
-		return usageError{fmt.Errorf("forecast: %w", err)}
+		return cli.Usage(fmt.Errorf("forecast: %w", err))
 	}
 	paths, err := expandTraces(o.Traces)
 	if err != nil {
@@ -254,7 +255,7 @@ Flags:
 	}
 	results := make([]seriesResult, len(jobs))
 	jobErrs := make([]error, len(jobs))
-	bar := progress.Start(stderr, !o.Quiet && isTerminal(stderr), "forecasting", int64(len(jobs)))
+	bar := progress.Start(stderr, !o.Quiet && cli.IsTerminal(stderr), "forecasting", int64(len(jobs)))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), max(len(jobs), 1)) {
@@ -546,8 +547,3 @@ func num(p *float64, digits int) string {
 func ptr(v float64) *float64 { return &v }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && progress.IsTerminal(f)
-}

@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/omnixan/omnixan/internal/cli"
 )
 
 // command is one subcommand, after cmd/go's base.Command.
@@ -33,24 +35,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(exitCode(err, os.Stderr))
-}
-
-// usageError is a bad command line: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintf(stderr, "replay: %v\n", err)
-	if errors.As(err, new(usageError)) {
-		return 2
-	}
-	return 1
+	os.Exit(cli.ExitCode("replay", err, os.Stderr))
 }
 
 func usage(w io.Writer) {
@@ -74,7 +59,7 @@ run with "go run ./cmd/sim".
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		usage(stderr)
-		return usageError{errors.New("no command given")}
+		return cli.Usage(errors.New("no command given"))
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
@@ -86,5 +71,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return c.run(ctx, args[1:], stdout, stderr)
 		}
 	}
-	return usageError{fmt.Errorf("unknown command %q (see replay --help)", args[0])}
+	return cli.Usage(fmt.Errorf("unknown command %q (see replay --help)", args[0]))
 }

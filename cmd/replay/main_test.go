@@ -5,12 +5,14 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/omnixan/omnixan/internal/cli"
 )
 
 func runReplay(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = exitCode(run(context.Background(), args, &out, &errb), &errb)
+	code = cli.ExitCode("replay", run(context.Background(), args, &out, &errb), &errb)
 	return out.String(), errb.String(), code
 }
 

@@ -11,13 +11,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/omnixan/omnixan/internal/cli"
 )
 
 func runSim(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	err := run(context.Background(), args, &out, &errb)
-	code = exitCode(err, &errb)
+	code = cli.ExitCode("sim", err, &errb)
 	return out.String(), errb.String(), code
 }
 

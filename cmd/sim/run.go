@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/omnixan/omnixan/autoscaler"
+	"github.com/omnixan/omnixan/internal/cli"
 	"github.com/omnixan/omnixan/internal/progress"
 	"github.com/omnixan/omnixan/policy"
 	"github.com/omnixan/omnixan/reports"
@@ -38,7 +38,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			usage(stdout, fs)
 			return nil
 		}
-		return usageError{fmt.Errorf("%w (see sim --help)", err)}
+		return cli.Usage(fmt.Errorf("%w (see sim --help)", err))
 	}
 	switch {
 	case fs.NArg() == 1 && fs.Arg(0) == "policies":
@@ -46,10 +46,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case fs.NArg() == 1 && fs.Arg(0) == "scenarios":
 		return listScenarios(stdout)
 	case fs.NArg() > 0:
-		return usageError{fmt.Errorf("unexpected argument %q (see sim --help)", fs.Arg(0))}
+		return cli.Usage(fmt.Errorf("unexpected argument %q (see sim --help)", fs.Arg(0)))
 	}
 	if err := opts.Validate(); err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	sum, err := simulate(ctx, opts, stderr)
 	if err != nil {
@@ -103,12 +103,12 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 	}
 	length := time.Duration(math.Round(days * float64(24*time.Hour)))
 	if length < opts.Step {
-		return reports.Summary{}, usageError{fmt.Errorf("--days %v is shorter than one --step (%v)", days, opts.Step)}
+		return reports.Summary{}, cli.Usage(fmt.Errorf("--days %v is shorter than one --step (%v)", days, opts.Step))
 	}
 	cfg := sc.Config
 	cfg.Step = opts.Step
 	if cfg.Faults, err = opts.faults(); err != nil {
-		return reports.Summary{}, usageError{err}
+		return reports.Summary{}, cli.Usage(err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return reports.Summary{}, err
@@ -120,7 +120,7 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 		return reports.Summary{}, err
 	}
 	steps := int64(length / opts.Step)
-	bar := progress.Start(stderr, !opts.Quiet && isTerminal(stderr), "simulating", steps*int64(len(pols)))
+	bar := progress.Start(stderr, !opts.Quiet && cli.IsTerminal(stderr), "simulating", steps*int64(len(pols)))
 	defer bar.Finish()
 
 	results := make([]*sim.Result, len(pols))
@@ -183,7 +183,7 @@ func buildPolicies(opts Options, env policy.Env) ([]policy.Configured, error) {
 	for _, name := range opts.Policies {
 		spec, err := policy.Lookup(name)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("--policies: %w", err)}
+			return nil, cli.Usage(fmt.Errorf("--policies: %w", err))
 		}
 		p, err := spec.New(env, nil)
 		if err != nil {
@@ -194,7 +194,7 @@ func buildPolicies(opts Options, env policy.Env) ([]policy.Configured, error) {
 	for _, f := range opts.PolicyFiles {
 		ps, err := policy.LoadFile(f, env)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("--policy-file %w", err)}
+			return nil, cli.Usage(fmt.Errorf("--policy-file %w", err))
 		}
 		out = append(out, ps...)
 	}
@@ -209,7 +209,7 @@ func buildPolicies(opts Options, env policy.Env) ([]policy.Configured, error) {
 	seen := map[string]bool{}
 	for _, c := range out {
 		if seen[c.Label] {
-			return nil, usageError{fmt.Errorf("two policies are named %q: give one a different name in its policy file", c.Label)}
+			return nil, cli.Usage(fmt.Errorf("two policies are named %q: give one a different name in its policy file", c.Label))
 		}
 		seen[c.Label] = true
 	}
@@ -253,9 +253,4 @@ func writeReport(dir string, sc sim.Scenario, sum reports.Summary, tls []*report
 		return err
 	}
 	return reports.SavePNG(p, 30*vg.Centimeter, 14*vg.Centimeter, filepath.Join(dir, "demand-vs-capacity.png"))
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && progress.IsTerminal(f)
 }
