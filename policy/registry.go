@@ -168,7 +168,7 @@ func decodeValue(path string, raw any, v reflect.Value) error {
 		}
 		v.Set(p)
 		return nil
-	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct:
+	case v.Kind() == reflect.Slice:
 		items, ok := raw.([]any)
 		if !ok {
 			return bad("a list")
@@ -243,18 +243,89 @@ func init() {
 
 func init() {
 	register(Spec{
+		Name:    "step",
+		Summary: "AWS EC2 Auto Scaling step scaling: alarms with step adjustments, instance warm-up, a scale-in cooldown",
+		Params: []Param{
+			{"metric", "name", "cpu", "what the alarms watch: cpu, requests_per_instance (req/s) or offered_utilization"},
+			{"scale_out", "object", "70%: +1, +2, +30%", "alarm {threshold, evaluation_periods, steps [{lower_bound, upper_bound, type, adjustment}], min_adjustment_magnitude}"},
+			{"scale_in", "object", "30%: −1 after 3", "alarm, as scale_out"},
+			{"warm_up", "duration", "300s", "time a new instance is not counted toward current capacity on scale-out"},
+			{"scale_in_cooldown", "duration", "300s", "least time between scale-in actions"},
+			{"min", "instances", "1", "fewest instances"},
+			{"max", "instances", "100", "most instances"},
+		},
+		New: func(_ Env, params map[string]any) (Policy, error) {
+			var c StepScalingConfig
+			if err := DecodeParams(params, &c); err != nil {
+				return nil, err
+			}
+			return NewStepScaling(c)
+		},
+	})
+	register(Spec{
+		Name:    "target-tracking",
+		Summary: "AWS target tracking: keeps a metric at its target, scaling out at once and in conservatively",
+		Params: []Param{
+			{"metric", "name", "cpu", "cpu, requests_per_instance (req/s) or offered_utilization"},
+			{"target", "metric's unit", "0.5", "value to hold the metric at"},
+			{"scale_in_period", "duration", "15m", "proposals must stay below the current count this long before a scale-in"},
+			{"scale_in_step", "fraction", "0.1", "largest share of capacity removed by one scale-in"},
+			{"warm_up", "duration", "300s", "time a new instance is still warming"},
+			{"min", "instances", "1", "fewest instances"},
+			{"max", "instances", "100", "most instances"},
+		},
+		New: func(_ Env, params map[string]any) (Policy, error) {
+			var c TargetTrackingConfig
+			if err := DecodeParams(params, &c); err != nil {
+				return nil, err
+			}
+			return NewTargetTracking(c)
+		},
+	})
+	register(Spec{
+		Name:    "predictive",
+		Summary: "provisions for the demand forecast at the provisioning delay (forecast.Auto), never scales in on the forecast, falls back to reactive",
+		Params: []Param{
+			{"method", "name", "auto", "forecasting method (replay forecast --help lists them)"},
+			{"bucket", "duration", "5m", "history resolution the forecaster works at"},
+			{"history", "duration", "336h", "history kept"},
+			{"min_history", "duration", "24h", "history needed before the first fit"},
+			{"refit_every", "duration", "6h", "time between refits; the model is updated online in between"},
+			{"seasons", "durations", "[24h, 168h]", "seasonal periods"},
+			{"horizon", "duration", "start-up delay + sync + bucket", "how far ahead to provision"},
+			{"headroom", "name", "hi80", "forecast bound provisioned for: mean, hi80 or hi95"},
+			{"target_utilization", "fraction", "0.95", "utilisation at the forecast demand"},
+			{"reactive", "object", "offered_utilization at 0.9", "the target-tracking part that also scales in"},
+			{"surge_rise", "fraction", "0.15", "a rise this large within surge_window is extrapolated to when capacity is ready"},
+			{"surge_window", "duration", "60s", "window of the surge rule"},
+			{"no_surge", "bool", "false", "turn the surge rule off"},
+			{"fallback_smape", "percent", "25", "act reactively while the recent forecast sMAPE is above this"},
+			{"score_window", "forecasts", "48", "forecasts in that rolling sMAPE"},
+			{"forecast_only", "bool", "false", "record what the forecast would do, act reactively"},
+			{"min", "instances", "1", "fewest instances"},
+			{"max", "instances", "100", "most instances"},
+		},
+		New: func(env Env, params map[string]any) (Policy, error) {
+			c := PredictiveConfig{StartupDelay: env.StartupDelay, SyncPeriod: env.SyncPeriod}
+			if err := DecodeParams(params, &c); err != nil {
+				return nil, err
+			}
+			return NewPredictive(c)
+		},
+	})
+	register(Spec{
 		Name:    "hpa",
 		Summary: "the Kubernetes HorizontalPodAutoscaler, after the upstream controller; a manifest can be given with --policy-file",
 		Params: []Param{
 			{"min_replicas", "instances", "1", "fewest replicas"},
-			{"max_replicas", "instances", "20", "most replicas (required in a manifest; 20 here for a like-for-like comparison)"},
+			{"max_replicas", "instances", "100", "most replicas (required in a manifest; 100 here, as KEDA's default and the AWS policies')"},
 			{"metrics", "list", "cpu at 80%", "targets: {type: Resource, name: cpu, average_utilization: %} or {type: Pods, name: requests_per_second, average_value: req/s}; the largest proposal wins"},
 			{"tolerance", "fraction", "0.1", "no scaling while |1 − metric/target| ≤ tolerance"},
 			{"downscale_stabilization", "duration", "300s", "legacy path: scale down to the highest recommendation of this window"},
 			{"behavior", "object", "none (legacy path)", "scale_up/scale_down: stabilization_window, select_policy (Max, Min, Disabled), policies [{type: Pods|Percent, value, period}], as autoscaling/v2"},
 		},
 		New: func(_ Env, params map[string]any) (Policy, error) {
-			c := HPAConfig{MaxReplicas: 20}
+			c := HPAConfig{MaxReplicas: 100}
 			if err := DecodeParams(params, &c); err != nil {
 				return nil, err
 			}
