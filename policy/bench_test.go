@@ -23,7 +23,12 @@ func (w *benchWorld) next() Observation {
 		Utilization: min(1, r/(100*float64(w.cur))), Ready: w.cur, Current: w.cur, Capacity: 100}
 }
 
-// BenchmarkDecide times every Decide call of each AWS-style policy on its
+// constantNeed is a Foresight whose need never changes.
+type constantNeed int
+
+func (c constantNeed) PeakNeed(time.Time, time.Time) int { return int(c) }
+
+// BenchmarkDecide times every Decide call of each policy on its
 // own and reports the 99th percentile and the maximum, ns per call. The
 // predictive policy is first given two days of history (untimed), so the
 // timed run refits every 6 h of virtual time (1,440 calls); use
@@ -36,6 +41,13 @@ func BenchmarkDecide(b *testing.B) {
 		new  func() Policy
 		warm time.Duration
 	}{
+		{"threshold", func() Policy { p, _ := NewThreshold(ThresholdConfig{}); return p }, 0},
+		{"hpa", func() Policy { p, _ := NewHPA(HPAConfig{MaxReplicas: 100}); return p }, 0},
+		{"oracle", func() Policy {
+			o := &Oracle{StartupDelay: time.Minute, SyncPeriod: 15 * time.Second}
+			o.Foresee(constantNeed(12))
+			return o
+		}, 0},
 		{"step", func() Policy { p, _ := NewStepScaling(StepScalingConfig{}); return p }, 0},
 		{"target-tracking", func() Policy { p, _ := NewTargetTracking(TargetTrackingConfig{}); return p }, 0},
 		{"predictive", func() Policy { p, _ := NewPredictive(PredictiveConfig{}); return p }, 48 * time.Hour},
