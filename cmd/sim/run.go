@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/omnixan/omnixan/autoscaler"
 	"github.com/omnixan/omnixan/internal/cli"
@@ -169,7 +168,7 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 	for _, r := range results {
 		sum.Policies = append(sum.Policies, reports.FromResult(r))
 	}
-	if err := writeReport(opts.Out, sc, sum, timelines); err != nil {
+	if err := reports.Write(opts.Out, reports.Run{Summary: sum, Timelines: timelines}); err != nil {
 		return reports.Summary{}, err
 	}
 	return sum, nil
@@ -238,19 +237,4 @@ func listScenarios(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%g days\t%s\n", s.Name, s.Days, s.Description)
 	}
 	return tw.Flush()
-}
-
-func writeReport(dir string, sc sim.Scenario, sum reports.Summary, tls []*reports.Timeline) error {
-	if err := reports.WriteFile(filepath.Join(dir, "summary.json"), sum.WriteJSON); err != nil {
-		return err
-	}
-	if err := reports.WriteFile(filepath.Join(dir, "summary.md"), sum.WriteMarkdown); err != nil {
-		return err
-	}
-	title := fmt.Sprintf("Demand vs capacity: %s, seed %d", sc.Name, sum.Seed)
-	p, err := reports.DemandVsCapacity(title, tls)
-	if err != nil {
-		return err
-	}
-	return reports.SavePNG(p, 30*vg.Centimeter, 14*vg.Centimeter, filepath.Join(dir, "demand-vs-capacity.png"))
 }
