@@ -79,10 +79,10 @@ func (p InstanceHour) Affordable(budgetPerHour float64) int {
 
 // InstanceType is one instance size a provider offers and its price.
 type InstanceType struct {
-	Name       string
-	CPU        float64 // vCPUs
-	MemoryGiB  float64 // memory, GiB
-	USDPerHour float64 // price of one instance for one hour, USD
+	Name       string  `json:"name"`
+	CPU        float64 `json:"cpu"`          // vCPUs
+	MemoryGiB  float64 `json:"memory_gib"`   // memory, GiB
+	USDPerHour float64 `json:"usd_per_hour"` // price of one instance for one hour, USD
 }
 
 // USDPerCoreHour is the original module's price of one vCPU for one hour.

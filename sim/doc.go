@@ -74,9 +74,10 @@
 //
 //	use = Service.MemoryBaseGiB + Service.MemoryPerRequestGiB · r   GiB
 //
-// (0.5 GiB + 0.6 GiB per request by default, so the default instance uses
-// at most 3.5 of its 4 GiB and never runs out). At the end of each step,
-// with S the step's mean served rate, every ready instance whose use
+// (0.5 GiB + 0.5 GiB per request by default, so the default instance uses
+// at most 3 of its 4 GiB, and one of 1 vCPU and 2 GiB at most 1.75 GiB).
+// At the end of each step, with S the step's mean served rate, every
+// ready instance whose use
 // exceeds M is killed for want of memory (an OOM kill): it restarts, is
 // unavailable for Service.StartupDelay and is still billed. The next
 // sample counts the kills (Observation.OOMEvents) and shows the mean

@@ -31,8 +31,8 @@ type Service struct {
 	// MemoryBaseGiB is the memory an idle instance uses, GiB [0.5].
 	MemoryBaseGiB float64
 	// MemoryPerRequestGiB is the memory each request in flight on an
-	// instance uses, GiB [0.6]. With the defaults a saturated instance of
-	// the default size (5 requests in flight, 4 GiB) uses 3.5 GiB and never
+	// instance uses, GiB [0.5]. With the defaults a saturated instance of
+	// the default size (5 requests in flight, 4 GiB) uses 3 GiB and never
 	// runs out of memory; a smaller one may.
 	MemoryPerRequestGiB float64
 }
@@ -58,7 +58,7 @@ func (s Service) WithDefaults() Service {
 		s.MemoryBaseGiB = 0.5
 	}
 	if s.MemoryPerRequestGiB == 0 {
-		s.MemoryPerRequestGiB = 0.6
+		s.MemoryPerRequestGiB = 0.5
 	}
 	return s
 }
