@@ -180,7 +180,7 @@ func (h *Hybrid) Decide(now time.Time, obs Observation) Decision {
 		pd.Target = min(max(pd.Target, h.cfg.Min), h.cfg.Max)
 		return pd
 	}
-	cpu := float64(pd.Target) * cur.CPU
+	cpu := min(h.pred.Need(), float64(pd.Target)) * cur.CPU
 	best, ok := Cheapest(h.cfg.Catalogue, cpu, h.cfg.Min, h.cfg.Max, cur)
 	if !ok {
 		// Nothing fits under Max: the largest type, at Max.
