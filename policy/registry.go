@@ -336,6 +336,7 @@ func init() {
 		Name:    "vertical",
 		Summary: "the Kubernetes VPA: decaying usage histograms recommend a CPU and memory size; resizes restart instances in a rolling restart; the count is kept",
 		Params: []Param{
+			{"metric", "name", "offered_utilization", "CPU use recorded: cpu (observed, capped at the size) or offered_utilization (with the unserved demand, as a container bursting above its request)"},
 			{"half_life", "duration", "24h", "half-life of the usage histograms' samples"},
 			{"target_percentile", "fraction", "0.9", "usage percentile behind the target size"},
 			{"lower_percentile", "fraction", "0.5", "usage percentile behind the lower bound"},

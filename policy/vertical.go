@@ -9,6 +9,14 @@ import (
 // VerticalConfig configures a Vertical policy. Zero fields take the
 // defaults in brackets, which are the Kubernetes VPA recommender's.
 type VerticalConfig struct {
+	// Metric is the CPU use recorded, as a fraction of the size:
+	// MetricCPUUtilization, the observed utilisation, which a saturated instance caps
+	// at 1 as a CPU limit equal to the request would; or
+	// MetricOfferedUtilization, which also counts the demand the instance
+	// could not serve (requests and backlog over ready capacity), as a
+	// container bursting above its request to a higher limit shows it
+	// [offered_utilization].
+	Metric ScalingMetric `json:"metric"`
 	// HalfLife is the half-life of the usage histograms' samples [24 h].
 	HalfLife time.Duration `json:"half_life"`
 	// TargetPercentile, LowerPercentile and UpperPercentile are the
@@ -63,6 +71,9 @@ func (c VerticalConfig) withDefaults() VerticalConfig {
 	if c.HalfLife == 0 {
 		c.HalfLife = 24 * time.Hour
 	}
+	if c.Metric == "" {
+		c.Metric = MetricOfferedUtilization
+	}
 	def(&c.TargetPercentile, 0.9)
 	def(&c.LowerPercentile, 0.5)
 	def(&c.UpperPercentile, 0.95)
@@ -90,6 +101,8 @@ func (c VerticalConfig) Validate() error {
 	frac := func(x float64) bool { return x > 0 && x <= 1 }
 	pos := func(x float64) bool { return x > 0 && !math.IsInf(x, 0) }
 	switch {
+	case c.Metric != MetricCPUUtilization && c.Metric != MetricOfferedUtilization:
+		return bad("Metric", c.Metric, `"cpu" or "offered_utilization"`)
 	case c.HalfLife < 0:
 		return bad("HalfLife", c.HalfLife, "> 0")
 	case !frac(c.TargetPercentile):
@@ -132,8 +145,8 @@ type Recommendation struct {
 // updater, in Auto mode): it keeps the instance count and resizes the
 // instances.
 //
-// Recommender: each new sample adds the CPU use of an instance,
-// Utilization × Size.CPU cores, to a decaying histogram, weighted by the
+// Recommender: each new sample adds the CPU use of an instance, the
+// Metric's utilisation × Size.CPU cores, to a decaying histogram, weighted by the
 // size's CPU (at least 0.1 core); and the memory use, MemoryUtilization ×
 // Size.MemoryGiB, to another as the peak of its 24-hour window (a higher
 // use in the window replaces the window's peak). After an OOM kill the
@@ -154,8 +167,9 @@ type Recommendation struct {
 // current instance count throughout.
 //
 // Simplifications: one sample per observation of the pool's mean (the VPA
-// samples every container); the usage of a saturated instance is its size,
-// so, as with the VPA, a resize grows it by at most the margin.
+// samples every container). With Metric cpu the use of a saturated
+// instance is its size, so, as with a VPA whose containers' limits equal
+// their requests, a resize grows it by at most the margin.
 type Vertical struct {
 	cfg         VerticalConfig
 	cpu, mem    *DecayingHistogram
@@ -207,7 +221,9 @@ func (v *Vertical) Observe(obs Observation) {
 		v.first = t
 	}
 	v.last = t
-	v.cpu.Add(obs.Utilization*obs.Size.CPU, max(obs.Size.CPU, vpaMinCPUWeight), t)
+	if u, ok := v.cfg.Metric.value(obs); ok {
+		v.cpu.Add(u*obs.Size.CPU, max(obs.Size.CPU, vpaMinCPUWeight), t)
+	}
 	use := obs.MemoryUtilization * obs.Size.MemoryGiB
 	if obs.OOMEvents > 0 {
 		use = max(use, v.OOMBump(obs.Size.MemoryGiB))

@@ -96,7 +96,7 @@ func TestVerticalRecommendationKnownAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 2 vCPU at 50%: 1 core; 4 GiB at 50%: 2 GiB.
-	obs := Observation{Valid: true, Utilization: 0.5, MemoryUtilization: 0.5, Size: Size{2, 4}, Current: 3}
+	obs := Observation{Valid: true, Utilization: 0.5, MemoryUtilization: 0.5, Size: Size{2, 4}, Ready: 3, Current: 3}
 	steady(v, midnight, 48*time.Hour, obs)
 	r, ok := v.Recommend()
 	if !ok {
@@ -146,7 +146,7 @@ func TestVerticalOOMBump(t *testing.T) {
 		}
 	}
 	// An OOM kill resizes at once, cooldown or not, to at least the bump.
-	obs := Observation{Valid: true, Utilization: 0.9, MemoryUtilization: 0.95, Size: Size{1, 1}, Current: 2}
+	obs := Observation{Valid: true, Utilization: 0.9, MemoryUtilization: 0.95, Size: Size{1, 1}, Ready: 2, Current: 2}
 	end := steady(v, midnight, 2*time.Hour, obs)
 	obs.Time, obs.OOMEvents = end, 1
 	d := v.Decide(end, obs)
@@ -185,5 +185,26 @@ func TestVerticalValidate(t *testing.T) {
 		if _, err := NewVertical(c); err == nil {
 			t.Errorf("NewVertical(%+v) = nil error", c)
 		}
+	}
+}
+
+func TestVerticalMetric(t *testing.T) {
+	// 2 instances of 2 vCPU, 100 req/s each, offered 300 req/s: saturated
+	// at 2 cores each, offered 3.
+	obs := Observation{Valid: true, Utilization: 1, RequestRate: 300, Ready: 2, Current: 2, Capacity: 100,
+		MemoryUtilization: 0.5, Size: Size{2, 4}}
+	for _, tc := range []struct {
+		metric ScalingMetric
+		use    float64
+	}{{MetricCPUUtilization, 2}, {MetricOfferedUtilization, 3}} {
+		v, _ := NewVertical(VerticalConfig{Metric: tc.metric})
+		steady(v, midnight, 24*time.Hour, obs)
+		r, _ := v.Recommend()
+		if want := vpaBucketEnd(0.001, tc.use) * 1.15; math.Abs(r.Target.CPU-want) > 1e-9 {
+			t.Errorf("%s: target CPU %v, want %v", tc.metric, r.Target.CPU, want)
+		}
+	}
+	if _, err := NewVertical(VerticalConfig{Metric: MetricRequestsPerInstance}); err == nil {
+		t.Error("NewVertical with requests_per_instance: nil error")
 	}
 }
