@@ -11,7 +11,12 @@
 //  3. the actuator sends the target to the orchestrator when it differs
 //     from the current one, through a circuit breaker (Breaker), and
 //     retries a call that fails transiently with exponential backoff and
-//     full jitter (Retry).
+//     full jitter (Retry). When the policy also asks for an instance size
+//     (policy.Decision.Size) and the orchestrator is a Resizer, a size
+//     that differs from the current one is sent first, through the same
+//     breaker but without retries (the policy asks again at the next
+//     pass). The budget counts instances at Config.Price whatever their
+//     size.
 //
 // Breaker and retry are state machines driven by the caller's clock: they
 // take the time, never sleep and start no goroutines. After a transient
@@ -50,6 +55,17 @@ type Orchestrator interface {
 	Current(now time.Time) (int, error)
 	// Scale sets the target instance count.
 	Scale(now time.Time, target int) error
+}
+
+// Resizer is implemented by orchestrators that can change the size of
+// the workload's instances. Resizing restarts instances (how, and how many
+// at once, is the orchestrator's affair: a Kubernetes Deployment rolls its
+// pods).
+type Resizer interface {
+	// Size returns the size new instances get.
+	Size(now time.Time) (policy.Size, error)
+	// Resize sets the size of the instances.
+	Resize(now time.Time, size policy.Size) error
 }
 
 // Config configures a Loop. The zero value is a loop with no bounds but
@@ -123,6 +139,10 @@ type Decision struct {
 	// transient, the retries ran out, the breaker refused the call, or the
 	// failure opened the breaker so that the retry would be refused.
 	GaveUp bool
+	// Size is the instance size the policy asked for (zero: keep), and
+	// Resized is true when a Resize call was sent for it.
+	Size    policy.Size
+	Resized bool
 }
 
 // Stats counts what the actuator did.
@@ -134,6 +154,7 @@ type Stats struct {
 	FailedActions int // actions abandoned (see Decision.GaveUp)
 	Superseded    int // pending retries dropped because a newer Step decided again
 	BreakerTrips  int // times the breaker opened from closed
+	Resizes       int // Resize calls sent to the orchestrator
 	// BreakerOpen is the time the breaker spent open (not half-open).
 	BreakerOpen time.Duration
 }
@@ -292,11 +313,48 @@ func (l *Loop) Step(now time.Time, obs policy.Observation) Decision {
 		d.Reason += "; clamped to " + why
 	}
 	d.Target = target
+	if !pd.Size.IsZero() {
+		d.Size = pd.Size
+		l.resize(now, &d, pd.Size)
+	}
 	if target == cur {
 		return d
 	}
 	l.actuate(now, &d, target, 0, now)
 	return d
+}
+
+// resize sends a size that differs from the orchestrator's to it through
+// the circuit breaker, before any change of count, so that new instances
+// start at the new size. A failed resize is not retried: the policy asks
+// again at the next Step. A resize the breaker refuses or that fails sets
+// d.Err only when the pass has no other error.
+func (l *Loop) resize(now time.Time, d *Decision, size policy.Size) {
+	r, ok := l.orch.(Resizer)
+	if !ok {
+		return
+	}
+	cur, err := r.Size(now)
+	if err != nil {
+		d.Err = &ScalingError{Op: OpCurrent, Err: err}
+		return
+	}
+	if cur == size {
+		return
+	}
+	if !l.breaker.Allow(now) {
+		d.Err = &CircuitBreakerOpenError{ScalingError: ScalingError{Op: OpResize}, Until: l.breaker.ReadyAt(now)}
+		l.stats.Rejected++
+		return
+	}
+	d.Resized = true
+	l.stats.Resizes++
+	err = r.Resize(now, size)
+	l.breaker.Record(now, err)
+	if err != nil {
+		l.stats.Failures++
+		d.Err = &ScalingError{Op: OpResize, Err: err}
+	}
 }
 
 // NextRetry returns when the pending retry is due, and false when none is

@@ -10,6 +10,7 @@ import (
 const (
 	OpScale     = "scale"     // Orchestrator.Scale
 	OpCurrent   = "current"   // Orchestrator.Current
+	OpResize    = "resize"    // Resizer.Resize
 	OpConfigure = "configure" // building a Loop from a Config
 )
 

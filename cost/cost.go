@@ -76,3 +76,41 @@ func (p InstanceHour) Affordable(budgetPerHour float64) int {
 	}
 	return int(math.Floor(budgetPerHour/p.USDPerHour + 1e-9))
 }
+
+// InstanceType is one instance size a provider offers and its price.
+type InstanceType struct {
+	Name       string  `json:"name"`
+	CPU        float64 `json:"cpu"`          // vCPUs
+	MemoryGiB  float64 `json:"memory_gib"`   // memory, GiB
+	USDPerHour float64 `json:"usd_per_hour"` // price of one instance for one hour, USD
+}
+
+// USDPerCoreHour is the original module's price of one vCPU for one hour.
+const USDPerCoreHour = 0.05
+
+// DefaultCatalogue returns a small catalogue of general-purpose sizes: 1,
+// 2, 4 and 8 vCPU with 2 GiB per vCPU, priced at USDPerCoreHour per vCPU,
+// so that the 2-vCPU size costs the simulator's default 0.10 USD per
+// instance-hour. It returns a new slice on each call.
+func DefaultCatalogue() []InstanceType {
+	var c []InstanceType
+	for _, cpu := range []float64{1, 2, 4, 8} {
+		c = append(c, InstanceType{
+			Name: fmt.Sprintf("std-%g", cpu), CPU: cpu, MemoryGiB: 2 * cpu, USDPerHour: USDPerCoreHour * cpu,
+		})
+	}
+	return c
+}
+
+// Validate reports an error naming the field that is out of range.
+func (t InstanceType) Validate() error {
+	switch {
+	case math.IsNaN(t.CPU) || math.IsInf(t.CPU, 0) || t.CPU <= 0:
+		return fmt.Errorf("%w: %s: CPU = %v, want a finite value > 0", ErrInvalidPrice, t.Name, t.CPU)
+	case math.IsNaN(t.MemoryGiB) || math.IsInf(t.MemoryGiB, 0) || t.MemoryGiB < 0:
+		return fmt.Errorf("%w: %s: MemoryGiB = %v, want a finite value ≥ 0", ErrInvalidPrice, t.Name, t.MemoryGiB)
+	case math.IsNaN(t.USDPerHour) || math.IsInf(t.USDPerHour, 0) || t.USDPerHour < 0:
+		return fmt.Errorf("%w: %s: USDPerHour = %v, want a finite value ≥ 0", ErrInvalidPrice, t.Name, t.USDPerHour)
+	}
+	return nil
+}

@@ -19,8 +19,10 @@ type benchWorld struct {
 func (w *benchWorld) next() Observation {
 	w.now = w.now.Add(15 * time.Second)
 	r := diurnal(w.now) * math.Exp(0.05*w.rng.NormFloat64())
+	u := min(1, r/(100*float64(w.cur)))
 	return Observation{Time: w.now.Add(-15 * time.Second), Valid: true, RequestRate: r,
-		Utilization: min(1, r/(100*float64(w.cur))), Ready: w.cur, Current: w.cur, Capacity: 100}
+		Utilization: u, Ready: w.cur, Current: w.cur, Capacity: 100,
+		Size: Size{CPU: 2, MemoryGiB: 4}, MemoryUtilization: (0.5 + 2.5*u) / 4}
 }
 
 // constantNeed is a Foresight whose need never changes.
@@ -51,6 +53,8 @@ func BenchmarkDecide(b *testing.B) {
 		{"step", func() Policy { p, _ := NewStepScaling(StepScalingConfig{}); return p }, 0},
 		{"target-tracking", func() Policy { p, _ := NewTargetTracking(TargetTrackingConfig{}); return p }, 0},
 		{"predictive", func() Policy { p, _ := NewPredictive(PredictiveConfig{}); return p }, 48 * time.Hour},
+		{"vertical", func() Policy { p, _ := NewVertical(VerticalConfig{}); return p }, 48 * time.Hour},
+		{"hybrid", func() Policy { p, _ := NewHybrid(HybridConfig{}); return p }, 48 * time.Hour},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			p := bc.new()

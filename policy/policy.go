@@ -41,12 +41,35 @@ type Observation struct {
 	// Current is the orchestrator's current target (ready plus starting),
 	// filled in by the autoscaler at decision time.
 	Current int
+	// MemoryUtilization is the mean memory use of the ready instances at
+	// the end of the window, as a fraction of their memory (0 when
+	// unknown).
+	MemoryUtilization float64
+	// OOMEvents is the number of instances killed for running out of
+	// memory since the previous sample.
+	OOMEvents int
+	// Size is the size new instances get (the workload's template); the
+	// zero Size means unknown. Capacity is that of one instance of Size.
+	Size Size
 }
+
+// Size is an instance size: what one instance is given.
+type Size struct {
+	CPU       float64 // vCPUs
+	MemoryGiB float64 // memory, GiB
+}
+
+// IsZero reports whether s is the zero Size.
+func (s Size) IsZero() bool { return s == Size{} }
 
 // Decision is a policy's proposal and why.
 type Decision struct {
 	Target int    // instances wanted
 	Reason string // short and constant, so deciding allocates nothing: "cooldown"
+	// Size is the instance size wanted; the zero Size keeps the current
+	// one. Only an orchestrator that can resize (autoscaler.Resizer) acts
+	// on it.
+	Size Size
 }
 
 // Policy proposes a target instance count.

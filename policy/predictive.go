@@ -270,6 +270,11 @@ type Predictive struct {
 	cfg    PredictiveConfig
 	method forecast.Method
 
+	// need is the instance count behind the latest target before rounding
+	// up (the target itself when the reactive part or the bounds set it);
+	// fNeed and sNeed are the forecast's and the surge rule's.
+	need, fNeed, sNeed float64
+
 	// History ring.
 	ring       []float64
 	head, n    int       // ring[head] is the oldest of n values
@@ -364,6 +369,11 @@ func (p *Predictive) LastPrediction() (Prediction, bool) { return p.last, p.hasL
 // first; nil otherwise. The slice is the policy's own: do not modify it.
 func (p *Predictive) WouldBe() []WouldBe { return p.would }
 
+// Need returns the instance count behind the latest target before it was
+// rounded up: the forecast's or the surge rule's fractional count when one
+// of them set the target, the target itself otherwise.
+func (p *Predictive) Need() float64 { return p.need }
+
 // Fits returns how many times the model has been fitted.
 func (p *Predictive) Fits() int { return p.fits }
 
@@ -392,14 +402,18 @@ func (p *Predictive) Decide(now time.Time, obs Observation) Decision {
 	r := p.reactive.propose(now, obs)
 	f, fReason, ok := p.forecastTarget(now)
 	target, reason := r.Target, r.Reason
+	need := float64(target)
 	acting := ok && !p.cfg.ForecastOnly
 	if acting && f > target {
-		target, reason = f, fReason
+		target, reason, need = f, fReason, p.fNeed
 	}
 	if s, ok := p.surgeTarget(now, obs); ok && s > target {
-		target, reason = s, "request rate surging"
+		target, reason, need = s, "request rate surging", p.sNeed
 	}
-	target = p.clamp(target)
+	if c := p.clamp(target); c != target {
+		target, need = c, float64(c)
+	}
+	p.need = need
 	if p.cfg.ForecastOnly {
 		w := WouldBe{Time: now, Reactive: r.Target, Combined: r.Target, Target: target}
 		if ok {
@@ -438,8 +452,8 @@ func (p *Predictive) forecastTarget(now time.Time) (int, string, bool) {
 	if p.scoreN >= max(1, p.cfg.ScoreWindow/4) && p.sum/float64(p.scoreN) > p.cfg.FallbackSMAPE {
 		return 0, "", false
 	}
-	f := ceilUp(peak / (p.capacity * p.cfg.TargetUtilization))
-	return f, "forecast demand", true
+	p.fNeed = peak / (p.capacity * p.cfg.TargetUtilization)
+	return ceilUp(p.fNeed), "forecast demand", true
 }
 
 // surgeTarget returns the surge rule's target, and false when the rule
@@ -469,7 +483,8 @@ func (p *Predictive) surgeTarget(now time.Time, obs Observation) (int, bool) {
 	}
 	lead := now.Sub(obs.Time) + p.cfg.StartupDelay + p.cfg.SyncPeriod
 	rate := vN + (vN-v0)/dt*lead.Seconds() + obs.Backlog/backlogDrain
-	return ceilUp(rate / (p.capacity * p.cfg.TargetUtilization)), true
+	p.sNeed = rate / (p.capacity * p.cfg.TargetUtilization)
+	return ceilUp(p.sNeed), true
 }
 
 // extend recomputes the forecasts for h buckets.

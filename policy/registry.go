@@ -332,4 +332,51 @@ func init() {
 			return NewHPA(c)
 		},
 	})
+	register(Spec{
+		Name:    "vertical",
+		Summary: "the Kubernetes VPA: decaying usage histograms recommend a CPU and memory size; resizes restart instances in a rolling restart; the count is kept",
+		Params: []Param{
+			{"metric", "name", "offered_utilization", "CPU use recorded: cpu (observed, capped at the size) or offered_utilization (with the unserved demand, as a container bursting above its request)"},
+			{"half_life", "duration", "24h", "half-life of the usage histograms' samples"},
+			{"target_percentile", "fraction", "0.9", "usage percentile behind the target size"},
+			{"lower_percentile", "fraction", "0.5", "usage percentile behind the lower bound"},
+			{"upper_percentile", "fraction", "0.95", "usage percentile behind the upper bound"},
+			{"safety_margin", "fraction", "0.15", "added to every percentile"},
+			{"oom_bump_ratio", "factor", "1.2", "memory after an OOM kill: max(memory × this, memory + oom_min_bump_gib)"},
+			{"oom_min_bump_gib", "GiB", "0.09765625 (100 MiB)", "least memory increase after an OOM kill"},
+			{"min_cpu", "vCPU", "0.025", "least CPU recommended"},
+			{"min_memory_gib", "GiB", "0.2328 (250 MB)", "least memory recommended"},
+			{"max_cpu", "vCPU", "64", "most CPU asked for"},
+			{"max_memory_gib", "GiB", "256", "most memory asked for"},
+			{"cpu_step", "vCPU", "0.25", "sizes are rounded up to this"},
+			{"memory_step_gib", "GiB", "0.25", "sizes are rounded up to this"},
+			{"cooldown", "duration", "10m", "least time between resizes, except after an OOM kill"},
+		},
+		New: func(_ Env, params map[string]any) (Policy, error) {
+			var c VerticalConfig
+			if err := DecodeParams(params, &c); err != nil {
+				return nil, err
+			}
+			return NewVertical(c)
+		},
+	})
+	register(Spec{
+		Name:    "hybrid",
+		Summary: "the cheapest instance size × count from a catalogue covering the predictive policy's demand forecast",
+		Params: []Param{
+			{"predictive", "object", "predictive's defaults", "the demand forecast and its reactive fallback, as the predictive policy's parameters (min and max ignored)"},
+			{"catalogue", "list", "1, 2, 4, 8 vCPU at 2 GiB/vCPU, 0.05 USD per vCPU-hour", "instance types [{name, cpu, memory_gib, usd_per_hour}]"},
+			{"resize_saving", "fraction", "0.1", "least saving of the hourly cost for which to change size"},
+			{"resize_cooldown", "duration", "30m", "least time between changes of size"},
+			{"min", "instances", "1", "fewest instances"},
+			{"max", "instances", "100", "most instances"},
+		},
+		New: func(env Env, params map[string]any) (Policy, error) {
+			c := HybridConfig{Predictive: PredictiveConfig{StartupDelay: env.StartupDelay, SyncPeriod: env.SyncPeriod}}
+			if err := DecodeParams(params, &c); err != nil {
+				return nil, err
+			}
+			return NewHybrid(c)
+		},
+	})
 }

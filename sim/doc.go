@@ -58,6 +58,44 @@
 // Removals take starting instances first, then ready ones, newest first,
 // and stop billing at once. Instances left at the end are billed to the end.
 //
+// # Instance sizes, memory and rolling restarts
+//
+// Every instance has a size: u = its vCPUs ÷ Config.Size.CPU (2 vCPU, 4 GiB
+// by default) and its memory M in GiB. It serves u·μ req/s and u·m requests
+// at once, and costs u·Config.Price per hour (a price per vCPU-hour; memory
+// is not priced). With several sizes ready, n in the equations above is
+// the ready capacity in base instances, Σu (so for one size everything is
+// as above). At the start every instance has Config.Size.
+//
+// Memory: an instance of u base instances holds r = min(u·m, S·s·u/Σu)
+// requests in flight when the pool serves S req/s (Little's law, shared in
+// proportion to capacity, at most its concurrency; queued requests wait at
+// the load balancer), and uses
+//
+//	use = Service.MemoryBaseGiB + Service.MemoryPerRequestGiB · r   GiB
+//
+// (0.5 GiB + 0.5 GiB per request by default, so the default instance uses
+// at most 3 of its 4 GiB, and one of 1 vCPU and 2 GiB at most 1.75 GiB).
+// At the end of each step, with S the step's mean served rate, every
+// ready instance whose use
+// exceeds M is killed for want of memory (an OOM kill): it restarts, is
+// unavailable for Service.StartupDelay and is still billed. The next
+// sample counts the kills (Observation.OOMEvents) and shows the mean
+// memory use ÷ memory of the ready instances (Observation.MemoryUtilization,
+// at the sample window's served rate).
+//
+// Resizing (autoscaler.Resizer; policy.Decision.Size) sets the size new
+// instances get at once, and restarts the running ones in a rolling
+// restart, as a Kubernetes Deployment's rolling update with maxSurge 0 and
+// maxUnavailable 25%: while fewer than max(1, ⌊N/4⌋) of the N instances
+// are restarting for the resize, the oldest ready instance of another size
+// stops serving and restarts at the new size, ready after the start-up
+// delay; each restart that completes lets the next one start. So at most a
+// quarter of the fleet (at least one instance) is down at once. A
+// restarted instance is billed at its old size up to the restart and at
+// its new size from then. Observation.Size is the new instances' size and
+// Observation.Capacity that of one of them.
+//
 // # Metrics as the policy sees them
 //
 // A collector takes a sample every Scrape.Interval (15 s): the mean

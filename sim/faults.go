@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/omnixan/omnixan/autoscaler"
+	"github.com/omnixan/omnixan/policy"
 )
 
 // Errors of injected faults. The orchestrator returns them marked with
@@ -104,7 +105,11 @@ type faulty struct {
 	rng *rand.Rand
 }
 
-var _ autoscaler.Orchestrator = (*faulty)(nil)
+var (
+	_ autoscaler.Orchestrator = (*faulty)(nil)
+	_ autoscaler.Resizer      = (*faulty)(nil)
+	_ autoscaler.Resizer      = (*world)(nil)
+)
 
 func newFaulty(w *world, f Faults) *faulty {
 	return &faulty{w: w, f: f, rng: rand.New(rand.NewPCG(f.Seed, faultStream))}
@@ -139,4 +144,23 @@ func (o *faulty) Scale(now time.Time, target int) error {
 	}
 	o.w.q.Push(Event{At: int64(t + lat), Kind: evApply, Arg: int64(target)})
 	return nil
+}
+
+// Size implements autoscaler.Resizer; it never fails.
+func (o *faulty) Size(now time.Time) (policy.Size, error) { return o.w.Size(now) }
+
+// Resize implements autoscaler.Resizer with the outages and the error
+// rate of Scale; a resize that does not fail takes effect at once
+// (latency is not modelled for resizes).
+func (o *faulty) Resize(now time.Time, size policy.Size) error {
+	t := now.Sub(o.w.start)
+	for _, out := range o.f.Outages {
+		if t >= out.Start && t < out.End {
+			return errOutage
+		}
+	}
+	if o.f.ErrorRate > 0 && o.rng.Float64() < o.f.ErrorRate {
+		return errInjected
+	}
+	return o.w.Resize(now, size)
 }

@@ -39,9 +39,15 @@ type Config struct {
 	SyncPeriod time.Duration // time between two autoscaler decisions [15 s]
 	Scrape     Scrape
 	Service    Service
-	// Price is what one instance costs [0.10 USD per instance-hour, billed
-	// per second: two cores at the original module's 0.05 USD per core-hour].
+	// Price is what one instance of Size costs [0.10 USD per
+	// instance-hour, billed per second: two cores at the original module's
+	// 0.05 USD per core-hour].
 	Price cost.InstanceHour
+	// Size is the size every instance has at the start [2 vCPU, 4 GiB]: one
+	// of that size serves Service.Capacity and costs Price. An instance u
+	// times as many vCPUs serves u·Service.Capacity and costs u·Price
+	// (price per vCPU-hour); memory is not priced.
+	Size policy.Size
 	// Column names the load column holding the arrival rate; "" means the
 	// first column.
 	Column string
@@ -111,6 +117,13 @@ type Result struct {
 	// BreakerOpenMinutes is the time the circuit breaker spent open (not
 	// half-open).
 	BreakerOpenMinutes float64
+	// Resizes counts changes of the instance size; Restarts the instances
+	// restarted by them (rolling); OOMKills the instances restarted for
+	// running out of memory.
+	Resizes, Restarts, OOMKills int
+	// MeanInstanceCPU is the time-weighted mean vCPUs of a billed instance
+	// (Config.Size.CPU when no policy resizes).
+	MeanInstanceCPU float64
 	// Forecast scores the demand forecasts of a policy that makes them
 	// (policy.Forecasting); nil otherwise.
 	Forecast *ForecastScore
@@ -152,6 +165,9 @@ func (c Config) WithDefaults() Config {
 	if c.Price == (cost.InstanceHour{}) {
 		c.Price = cost.InstanceHour{USDPerHour: 0.10}
 	}
+	if c.Size.IsZero() {
+		c.Size = policy.Size{CPU: 2, MemoryGiB: 4}
+	}
 	if c.Scale == 0 {
 		c.Scale = 1
 	}
@@ -176,6 +192,8 @@ func (c Config) Validate() error {
 		return bad("Scale", c.Scale, "a finite value > 0")
 	case c.InitialInstances < 0:
 		return bad("InitialInstances", c.InitialInstances, "≥ 0")
+	case !validSize(c.Size):
+		return bad("Size", c.Size, "finite CPU and MemoryGiB > 0")
 	}
 	if err := c.Price.Validate(); err != nil {
 		return fmt.Errorf("%w: Price: %w", ErrInvalidConfig, err)
@@ -195,9 +213,17 @@ const (
 	evApply // a slow scale call takes effect; Arg is the target
 )
 
+// instance is one instance: when its billing started and its size.
+type instance struct {
+	launch int64   // ns since start, of the current billing segment
+	units  float64 // vCPUs ÷ Config.Size.CPU: capacity and price in base instances
+	mem    float64 // memory, GiB
+}
+
 type pendingInstance struct {
-	id     int64
-	launch int64 // ns since start
+	instance
+	id   int64
+	roll bool // restarting for a resize
 }
 
 type sample struct {
@@ -226,11 +252,19 @@ type world struct {
 	count  int        // resolved steps held
 	nSteps int        // total steps, known once the load has ended; -1 before
 
-	// Cluster: ready instances as a stack of launch times, newest last;
-	// starting instances in launch order.
-	ready   []int64
+	// Cluster: ready instances as a stack, newest last; starting
+	// instances in order of readiness.
+	ready   []instance
 	pending []pendingInstance
 	nextID  int64
+	// size is the size new instances get; units its vCPUs in Config.Size.
+	size    policy.Size
+	units   float64
+	rolling int // instances restarting for a resize
+	// readyUnits and provUnits are the ready and billed capacity in base
+	// instances; with every instance of Config.Size they equal the counts.
+	readyUnits, provUnits float64
+	winOOM                int // OOM kills since the last scrape
 
 	// Fluid service state.
 	now     int64 // ns since start, up to which the state is integrated
@@ -247,6 +281,7 @@ type world struct {
 	winServed, winCap   float64
 	winStart            int64
 	instSec, needSec    float64
+	unitSec             float64
 	spend               float64
 	res                 Result
 
@@ -280,7 +315,8 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	w := &world{cfg: cfg, svc: cfg.Service, step: int64(cfg.Step), nSteps: -1, budgetPerHour: ac.BudgetPerHour}
+	w := &world{cfg: cfg, svc: cfg.Service, step: int64(cfg.Step), nSteps: -1, budgetPerHour: ac.BudgetPerHour,
+		size: cfg.Size, units: 1}
 	forecaster, _ := p.(policy.Forecasting)
 	if err := w.load.init(load, cfg.Column, cfg.Scale); err != nil {
 		return nil, err
@@ -321,8 +357,9 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 	}
 	n0, _ = loop.Clamp(n0)
 	for range n0 {
-		w.ready = append(w.ready, 0)
+		w.ready = append(w.ready, instance{units: 1, mem: cfg.Size.MemoryGiB})
 	}
+	w.recount()
 	w.res.PeakInstances = n0
 
 	// Step boundaries are a fixed schedule kept outside the queue, so that
@@ -382,8 +419,14 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 			_ = w.Scale(w.timeAt(e.At), int(e.Arg))
 		case evReady:
 			if len(w.pending) > 0 && w.pending[0].id == e.Arg {
-				w.ready = append(w.ready, w.pending[0].launch)
+				p := w.pending[0]
+				w.ready = append(w.ready, p.instance)
 				w.pending = w.pending[1:]
+				if p.roll {
+					w.rolling--
+				}
+				w.roll(e.At)
+				w.recount()
 			}
 		}
 	}
@@ -407,7 +450,7 @@ func (w *world) advance(t int64) {
 		return
 	}
 	dt := float64(t-w.now) / 1e9
-	capWork := float64(len(w.ready)) * w.svc.Capacity * dt
+	capWork := w.readyUnits * w.svc.Capacity * dt
 	a := w.lambda * dt
 	avail := w.backlog + a
 	s := min(avail, capWork)
@@ -422,8 +465,9 @@ func (w *world) advance(t int64) {
 	w.winCap += capWork
 	prov := float64(len(w.ready) + len(w.pending))
 	w.instSec += prov * dt
-	w.stepCost += prov * dt / 3600 * w.cfg.Price.USDPerHour
-	if w.budgetPerHour > 0 && prov*w.cfg.Price.USDPerHour > w.budgetPerHour {
+	w.unitSec += w.provUnits * dt
+	w.stepCost += w.provUnits * dt / 3600 * w.cfg.Price.USDPerHour
+	if w.budgetPerHour > 0 && w.provUnits*w.cfg.Price.USDPerHour > w.budgetPerHour {
 		w.breachSec += dt
 	}
 	w.now = t
@@ -454,7 +498,7 @@ func (w *world) stepBoundary() (done bool, err error) {
 
 func (w *world) closeStep() {
 	info := w.ahead[w.head]
-	lat := w.svc.latency(info.rate, len(w.ready), w.backlog)
+	lat := w.svc.latencyUnits(info.rate, w.readyUnits, w.backlog)
 	miss := lat > w.svc.Objective.Seconds()
 	stepSec := float64(w.step) / 1e9
 	if miss {
@@ -474,6 +518,7 @@ func (w *world) closeStep() {
 			Utilization: u, Backlog: w.backlog, Latency: lat, Miss: miss, Cost: w.stepCost,
 		})
 	}
+	w.oom(w.stepServed / stepSec)
 	w.stepArrived, w.stepServed, w.stepCap, w.stepCost = 0, 0, 0, 0
 }
 
@@ -509,11 +554,15 @@ func (w *world) scrape() {
 		obs.Ready = len(w.ready)
 		obs.Starting = len(w.pending)
 		obs.Backlog = w.backlog
-		obs.Capacity = w.svc.Capacity
+		obs.Capacity = w.svc.Capacity * w.units
+		obs.MemoryUtilization = w.memoryUtilization(w.winServed / win)
 	} else if w.now > w.winStart {
 		// Nothing arrived and no instance served: an idle, valid sample.
 		obs.Valid = true
 	}
+	obs.Size = w.size
+	obs.OOMEvents = w.winOOM
+	w.winOOM = 0
 	if len(w.samples) == cap(w.samples) {
 		w.samples = slices.Delete(w.samples, 0, 1)
 	}
@@ -551,33 +600,159 @@ func (w *world) Scale(now time.Time, target int) error {
 	}
 	w.res.ScaleActions++
 	for ; cur < target; cur++ {
-		w.nextID++
-		w.pending = append(w.pending, pendingInstance{id: w.nextID, launch: t})
-		w.q.Push(Event{At: t + int64(w.svc.StartupDelay), Kind: evReady, Arg: w.nextID})
+		w.start1(t, instance{launch: t, units: w.units, mem: w.size.MemoryGiB}, false)
 	}
 	for ; cur > target; cur-- {
-		var launch int64
+		var in instance
 		if n := len(w.pending); n > 0 {
-			launch = w.pending[n-1].launch
+			in = w.pending[n-1].instance
+			if w.pending[n-1].roll {
+				w.rolling--
+			}
 			w.pending = w.pending[:n-1]
 		} else {
 			n := len(w.ready)
-			launch = w.ready[n-1]
+			in = w.ready[n-1]
 			w.ready = w.ready[:n-1]
 		}
-		w.spend += w.cfg.Price.Charge(time.Duration(t - launch))
+		w.bill(in, t)
 	}
+	w.roll(t)
+	w.recount()
 	w.res.PeakInstances = max(w.res.PeakInstances, target)
 	return nil
 }
 
+// start1 starts instance in, ready after the start-up delay.
+func (w *world) start1(t int64, in instance, roll bool) {
+	w.nextID++
+	w.pending = append(w.pending, pendingInstance{instance: in, id: w.nextID, roll: roll})
+	w.q.Push(Event{At: t + int64(w.svc.StartupDelay), Kind: evReady, Arg: w.nextID})
+}
+
+// bill charges instance in from its launch to t.
+func (w *world) bill(in instance, t int64) {
+	p := w.cfg.Price
+	p.USDPerHour *= in.units
+	w.spend += p.Charge(time.Duration(t - in.launch))
+}
+
+// recount sums the ready and billed capacity in base instances.
+func (w *world) recount() {
+	r := 0.0
+	for _, in := range w.ready {
+		r += in.units
+	}
+	p := r
+	for _, in := range w.pending {
+		p += in.units
+	}
+	w.readyUnits, w.provUnits = r, p
+}
+
+// Size implements autoscaler.Resizer.
+func (w *world) Size(time.Time) (policy.Size, error) { return w.size, nil }
+
+// Resize implements autoscaler.Resizer. New instances get the new size at
+// once; running ones are restarted at it in a rolling restart (see roll).
+func (w *world) Resize(now time.Time, size policy.Size) error {
+	if !validSize(size) {
+		return fmt.Errorf("sim: resize to %+v", size)
+	}
+	if size == w.size {
+		return nil
+	}
+	w.res.Resizes++
+	w.size = size
+	w.units = size.CPU / w.cfg.Size.CPU
+	t := int64(now.Sub(w.start))
+	w.roll(t)
+	w.recount()
+	return nil
+}
+
+func validSize(s policy.Size) bool {
+	ok := func(x float64) bool { return x > 0 && !math.IsInf(x, 0) }
+	return ok(s.CPU) && ok(s.MemoryGiB)
+}
+
+// roll continues a rolling restart after a resize, as a Kubernetes
+// Deployment's rolling update with maxSurge 0 and maxUnavailable 25%: while
+// fewer than max(1, ⌊n/4⌋) of the n instances are restarting for the
+// resize, it restarts the oldest ready instance not yet at the current
+// size. A restarted instance is billed at its old size up to now and at
+// the new one from now, and is ready after the start-up delay.
+func (w *world) roll(t int64) {
+	limit := max(1, (len(w.ready)+len(w.pending))/4)
+	for w.rolling < limit {
+		i := slices.IndexFunc(w.ready, func(in instance) bool { return in.units != w.units || in.mem != w.size.MemoryGiB })
+		if i < 0 {
+			return
+		}
+		w.bill(w.ready[i], t)
+		w.ready = slices.Delete(w.ready, i, i+1)
+		w.start1(t, instance{launch: t, units: w.units, mem: w.size.MemoryGiB}, true)
+		w.rolling++
+		w.res.Restarts++
+	}
+}
+
+// inFlight returns the requests in flight on a ready instance of units
+// base instances when the pool serves served req/s: by Little's law the
+// pool holds served·m/μ requests, shared in proportion to capacity, at
+// most u·m on one instance (its concurrency). Queued requests wait at the
+// load balancer and take no instance memory.
+func (w *world) inFlight(served, units float64) float64 {
+	if w.readyUnits <= 0 {
+		return 0
+	}
+	m := float64(w.svc.Concurrency)
+	return min(units*m, served*m/w.svc.Capacity*units/w.readyUnits)
+}
+
+// memoryUtilization returns the ready instances' memory use over their
+// memory when the pool serves served req/s.
+func (w *world) memoryUtilization(served float64) float64 {
+	var use, mem float64
+	for _, in := range w.ready {
+		use += w.svc.MemoryBaseGiB + w.svc.MemoryPerRequestGiB*w.inFlight(served, in.units)
+		mem += in.mem
+	}
+	if mem == 0 {
+		return 0
+	}
+	return use / mem
+}
+
+// oom restarts every ready instance whose memory use, when the pool
+// serves served req/s, exceeds its memory: it is killed and unavailable
+// for the start-up delay, still billed.
+func (w *world) oom(served float64) {
+	killed := false
+	for i := 0; i < len(w.ready); {
+		in := w.ready[i]
+		if w.svc.MemoryBaseGiB+w.svc.MemoryPerRequestGiB*w.inFlight(served, in.units) <= in.mem {
+			i++
+			continue
+		}
+		w.ready = slices.Delete(w.ready, i, i+1)
+		w.start1(w.now, in, false)
+		w.res.OOMKills++
+		w.winOOM++
+		killed = true
+	}
+	if killed {
+		w.recount()
+	}
+}
+
 func (w *world) finish(name string, loop *autoscaler.Loop) *Result {
 	end := w.now
-	for _, l := range w.ready {
-		w.spend += w.cfg.Price.Charge(time.Duration(end - l))
+	for _, in := range w.ready {
+		w.bill(in, end)
 	}
 	for _, p := range w.pending {
-		w.spend += w.cfg.Price.Charge(time.Duration(end - p.launch))
+		w.bill(p.instance, end)
 	}
 	r := w.res
 	r.Policy = name
@@ -595,7 +770,10 @@ func (w *world) finish(name string, loop *autoscaler.Loop) *Result {
 		r.MeanInstances = w.instSec / sec
 	}
 	if w.needSec > 0 {
-		r.OverprovisionRatio = w.instSec / w.needSec
+		r.OverprovisionRatio = w.unitSec / w.needSec
+	}
+	if w.instSec > 0 {
+		r.MeanInstanceCPU = w.unitSec / w.instSec * w.cfg.Size.CPU
 	}
 	r.Arrived, r.Served, r.Backlog = w.arrived, w.served, w.backlog
 	r.BudgetBreachMinutes = w.breachSec / 60

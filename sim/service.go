@@ -25,8 +25,16 @@ type Service struct {
 	// Quantile is the latency percentile the objective applies to [0.95].
 	Quantile float64
 	// StartupDelay is the time from asking for an instance to its first
-	// request served [60 s]; it is billed.
+	// request served [60 s]; it is billed. A restarted instance (resized,
+	// or killed for want of memory) is unavailable as long.
 	StartupDelay time.Duration
+	// MemoryBaseGiB is the memory an idle instance uses, GiB [0.5].
+	MemoryBaseGiB float64
+	// MemoryPerRequestGiB is the memory each request in flight on an
+	// instance uses, GiB [0.5]. With the defaults a saturated instance of
+	// the default size (5 requests in flight, 4 GiB) uses 3 GiB and never
+	// runs out of memory; a smaller one may.
+	MemoryPerRequestGiB float64
 }
 
 // WithDefaults returns s with every zero field set to its default.
@@ -45,6 +53,12 @@ func (s Service) WithDefaults() Service {
 	}
 	if s.StartupDelay == 0 {
 		s.StartupDelay = 60 * time.Second
+	}
+	if s.MemoryBaseGiB == 0 {
+		s.MemoryBaseGiB = 0.5
+	}
+	if s.MemoryPerRequestGiB == 0 {
+		s.MemoryPerRequestGiB = 0.5
 	}
 	return s
 }
@@ -65,6 +79,10 @@ func (s Service) Validate() error {
 		return fmt.Errorf("%w: Service.Quantile = %v, want in (0, 1)", ErrInvalidConfig, s.Quantile)
 	case s.StartupDelay < 0:
 		return fmt.Errorf("%w: Service.StartupDelay = %v, want ≥ 0", ErrInvalidConfig, s.StartupDelay)
+	case math.IsNaN(s.MemoryBaseGiB) || math.IsInf(s.MemoryBaseGiB, 0) || s.MemoryBaseGiB < 0:
+		return fmt.Errorf("%w: Service.MemoryBaseGiB = %v, want a finite value ≥ 0", ErrInvalidConfig, s.MemoryBaseGiB)
+	case math.IsNaN(s.MemoryPerRequestGiB) || math.IsInf(s.MemoryPerRequestGiB, 0) || s.MemoryPerRequestGiB < 0:
+		return fmt.Errorf("%w: Service.MemoryPerRequestGiB = %v, want a finite value ≥ 0", ErrInvalidConfig, s.MemoryPerRequestGiB)
 	}
 	return nil
 }
@@ -92,18 +110,27 @@ func (s Service) Latency(lambda float64, n int, backlog float64) float64 {
 
 // latency is Latency on a Service whose defaults are already filled in.
 func (s *Service) latency(lambda float64, n int, backlog float64) float64 {
+	return s.latencyUnits(lambda, float64(n), backlog)
+}
+
+// latencyUnits is latency for a pool of units instances' worth of
+// capacity: an instance u times the size serves u·μ req/s and u·m requests
+// at once (rounded up over the pool). For a whole units
+// it is exactly latency.
+func (s *Service) latencyUnits(lambda, units float64, backlog float64) float64 {
 	st := float64(s.Concurrency) / s.Capacity
-	if n <= 0 {
+	if units <= 0 {
 		if lambda > 0 || backlog > 0 {
 			return math.Inf(1)
 		}
 		return st
 	}
-	capacity := float64(n) * s.Capacity
+	capacity := units * s.Capacity
 	if lambda >= capacity {
 		return math.Inf(1)
 	}
-	return st + waitQuantile(n*s.Concurrency, lambda*st, capacity-lambda, 1-s.Quantile) + backlog/capacity
+	c := int(math.Ceil(units * float64(s.Concurrency))) // > λ·s, as λ < units·μ
+	return st + waitQuantile(c, lambda*st, capacity-lambda, 1-s.Quantile) + backlog/capacity
 }
 
 // waitQuantile returns the time t at which P(W_q > t) = tail in an M/M/c
