@@ -77,6 +77,11 @@ type Config struct {
 	// no budget.
 	BudgetPerHour float64
 	Price         cost.InstanceHour
+	// PriceCPU is the vCPU count of the instance Price is quoted for. When
+	// set, the budget prices an instance of size s at
+	// Price × s.CPU / PriceCPU, the size being the policy's proposal or else
+	// the observed one; 0 prices every instance at Price.
+	PriceCPU float64
 	// AntiFlapThreshold is the scale-out utilisation threshold (a fraction,
 	// 0.8 = 80%) that Azure autoscale's anti-flapping rule protects; 0 turns
 	// the rule off. Before a scale-in the loop estimates the utilisation
@@ -103,6 +108,8 @@ func (c Config) Validate() error {
 		return configError("Min", fmt.Sprintf("= %d, want ≥ 0", c.Min), nil)
 	case c.Max != 0 && c.Max < c.Min:
 		return configError("Max", fmt.Sprintf("= %d, want ≥ Min (%d)", c.Max, c.Min), nil)
+	case math.IsNaN(c.PriceCPU) || math.IsInf(c.PriceCPU, 0) || c.PriceCPU < 0:
+		return configError("PriceCPU", fmt.Sprintf("= %v, want a finite value ≥ 0", c.PriceCPU), nil)
 	case math.IsNaN(c.BudgetPerHour) || math.IsInf(c.BudgetPerHour, 0) || c.BudgetPerHour < 0:
 		return configError("BudgetPerHour", fmt.Sprintf("= %v, want a finite value ≥ 0", c.BudgetPerHour), nil)
 	case math.IsNaN(c.AntiFlapThreshold) || c.AntiFlapThreshold < 0 || c.AntiFlapThreshold > 1:
@@ -233,12 +240,19 @@ func (l *Loop) Stats(now time.Time) Stats {
 
 // Clamp applies the bounds and the budget to a proposed target and says
 // why when it changed it.
-func (l *Loop) Clamp(n int) (int, string) {
+func (l *Loop) Clamp(n int) (int, string) { return l.clampSized(n, policy.Size{}) }
+
+// clampSized is Clamp for instances of size s (the zero Size: at Price).
+func (l *Loop) clampSized(n int, s policy.Size) (int, string) {
 	why := ""
 	if l.cfg.Max > 0 && n > l.cfg.Max {
 		n, why = l.cfg.Max, fmt.Sprintf("max %d", l.cfg.Max)
 	}
-	if afford := l.cfg.Price.Affordable(l.cfg.BudgetPerHour); n > afford {
+	price := l.cfg.Price
+	if l.cfg.PriceCPU > 0 && s.CPU > 0 {
+		price.USDPerHour *= s.CPU / l.cfg.PriceCPU
+	}
+	if afford := price.Affordable(l.cfg.BudgetPerHour); n > afford {
 		n, why = afford, fmt.Sprintf("budget %.2f USD/h affords %d", l.cfg.BudgetPerHour, afford)
 	}
 	if n < l.cfg.Min {
@@ -308,7 +322,11 @@ func (l *Loop) Step(now time.Time, obs policy.Observation) Decision {
 	if why != "" {
 		d.Reason += "; " + why
 	}
-	target, why = l.Clamp(target)
+	size := pd.Size
+	if size.IsZero() {
+		size = obs.Size
+	}
+	target, why = l.clampSized(target, size)
 	if why != "" {
 		d.Reason += "; clamped to " + why
 	}

@@ -126,3 +126,38 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// budgetSized proposes a count at a size.
+type budgetSized struct {
+	n    int
+	size policy.Size
+}
+
+func (s budgetSized) Name() string { return "sized" }
+func (s budgetSized) Decide(time.Time, policy.Observation) policy.Decision {
+	return policy.Decision{Target: s.n, Size: s.size}
+}
+
+// The budget prices instances by their size when PriceCPU says what size
+// Price is for.
+func TestBudgetBySize(t *testing.T) {
+	cfg := Config{Min: 1, BudgetPerHour: 2, Price: cost.InstanceHour{USDPerHour: 0.1}, PriceCPU: 2}
+	for _, tc := range []struct {
+		size policy.Size
+		obs  policy.Observation
+		want int
+	}{
+		{policy.Size{}, policy.Observation{}, 20},                          // unknown size: at Price
+		{policy.Size{CPU: 8, MemoryGiB: 16}, policy.Observation{}, 5},      // 0.4 USD/h each
+		{policy.Size{}, policy.Observation{Size: policy.Size{CPU: 1}}, 40}, // observed 1 vCPU: 0.05 USD/h each
+	} {
+		orch := &recorder{n: 1}
+		l, err := New(cfg, budgetSized{n: 100, size: tc.size}, nil, orch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := l.Step(t0, tc.obs); d.Target != tc.want {
+			t.Errorf("size %+v, observed %+v: target %d, want %d", tc.size, tc.obs.Size, d.Target, tc.want)
+		}
+	}
+}

@@ -264,3 +264,35 @@ func TestFaultFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestAntiFlapSparesTheOracle(t *testing.T) {
+	read := func(args ...string) map[string]float64 {
+		dir := t.TempDir()
+		if _, stderr, code := runSim(t, append(args, "--scenario", "flash-crowd", "--policies", "hpa", "--out", dir, "-q")...); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
+		var sum struct {
+			Policies []struct {
+				Name  string  `json:"name"`
+				Spend float64 `json:"spend_usd"`
+			} `json:"policies"`
+		}
+		json.Unmarshal(b, &sum)
+		out := map[string]float64{}
+		for _, p := range sum.Policies {
+			out[p.Name] = p.Spend
+		}
+		return out
+	}
+	plain, flap := read(), read("--anti-flap", "0.5")
+	if plain["oracle"] != flap["oracle"] {
+		t.Errorf("anti-flapping changed the oracle's spend: %v → %v", plain["oracle"], flap["oracle"])
+	}
+	if flap["hpa"] < plain["hpa"] {
+		t.Errorf("anti-flapping at 0.5 lowered the HPA's spend: %v → %v", plain["hpa"], flap["hpa"])
+	}
+	if _, _, code := runSim(t, "--anti-flap", "1.5"); code != 2 {
+		t.Errorf("--anti-flap 1.5: exit %d, want 2", code)
+	}
+}

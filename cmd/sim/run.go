@@ -128,9 +128,12 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 	var wg sync.WaitGroup
 	for i, pc := range pols {
 		p, name := pc.Policy, pc.Label
-		bounds := autoscaler.Config{Price: cfg.Price, Min: 1, BudgetPerHour: opts.BudgetPerHour, Seed: opts.Seed}
+		bounds := autoscaler.Config{Price: cfg.Price, PriceCPU: cfg.Size.CPU, Min: 1, BudgetPerHour: opts.BudgetPerHour, AntiFlapThreshold: opts.AntiFlap, Seed: opts.Seed}
 		if b, ok := p.(policy.Bounded); ok {
 			bounds.Min, bounds.Max = b.Bounds()
+		}
+		if _, ok := p.(policy.Clairvoyant); ok {
+			bounds.AntiFlapThreshold = 0 // the lower bound scales in whenever it can
 		}
 		tl := reports.NewTimeline(name, cfg.Service.Capacity, length, opts.Step, plotPoints)
 		timelines[i] = tl
