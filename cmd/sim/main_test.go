@@ -228,7 +228,7 @@ func TestHelp(t *testing.T) {
 func TestFaultFlags(t *testing.T) {
 	dir := t.TempDir()
 	_, stderr, code := runSim(t, "--scenario", "flash-crowd", "--policies", "threshold", "--fault-error-rate", "0.2",
-		"--fault-outage", "11h50m+30m", "--budget", "1.5", "--out", dir, "-q")
+		"--fault-outage", "11h50m+30m", "--max-budget-usd-per-hour", "1.5", "--out", dir, "-q")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -258,7 +258,7 @@ func TestFaultFlags(t *testing.T) {
 			t.Errorf("%s: peak %d instances above the budget's 15", p.Name, p.Peak)
 		}
 	}
-	for _, bad := range [][]string{{"--fault-outage", "2h"}, {"--fault-error-rate", "2"}, {"--budget", "-1"}} {
+	for _, bad := range [][]string{{"--fault-outage", "2h"}, {"--fault-error-rate", "2"}, {"--max-budget-usd-per-hour", "-1"}} {
 		if _, _, code := runSim(t, append(bad, "--out", dir)...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", bad, code)
 		}

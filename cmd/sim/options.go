@@ -51,7 +51,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.PolicyFiles, "policy-file", nil, "a policy file (YAML or JSON: policy, name, params; or a Kubernetes autoscaling/v2 HPA manifest) whose policies join --policies; repeatable")
 	fs.StringVar(&o.Out, "out", o.Out, "directory for summary.json, summary.md and demand-vs-capacity.png (created if missing)")
 	fs.BoolVarP(&o.Quiet, "quiet", "q", o.Quiet, "print nothing but errors: no table, no progress bar")
-	fs.Float64Var(&o.BudgetPerHour, "budget", 0, "max_budget_usd_per_hour: every policy's target is clamped to what this affords, USD per hour; 0 means none")
+	fs.Float64Var(&o.BudgetPerHour, "max-budget-usd-per-hour", 0, "every policy's target is clamped to what this affords, USD per hour; 0 means none")
 	fs.Float64Var(&o.AntiFlap, "anti-flap", 0, "scale in only if the utilisation after it stays at or under this fraction (Azure's anti-flapping rule), for every policy; 0 means off")
 	fs.Float64Var(&o.FaultErrorRate, "fault-error-rate", 0, "probability that a scale call fails (a transient error, retried with backoff)")
 	fs.DurationVar(&o.FaultLatency, "fault-latency", 0, "time a scale call takes before it has effect")
@@ -82,7 +82,7 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--out: want a directory")
 	}
 	if o.BudgetPerHour < 0 || o.BudgetPerHour != o.BudgetPerHour {
-		return fmt.Errorf("--budget %v: want ≥ 0 USD per hour", o.BudgetPerHour)
+		return fmt.Errorf("--max-budget-usd-per-hour %v: want ≥ 0", o.BudgetPerHour)
 	}
 	if o.AntiFlap < 0 || o.AntiFlap > 1 || o.AntiFlap != o.AntiFlap {
 		return fmt.Errorf("--anti-flap %v: want a utilisation in [0, 1]", o.AntiFlap)
