@@ -156,16 +156,32 @@ func CumulativeSpend(title string, tls []*Timeline) (*plot.Plot, error) {
 	return p, nil
 }
 
-// SLOMisses plots, for every policy, the time per bucket during which it
-// broke the SLO, in minutes.
+// SLOMisses plots, for every policy, the time during which it broke the
+// SLO, in minutes per bin. Bins are a round width (5 minutes, an hour, a
+// day…) giving about 150 over the run, so that short bursts of misses
+// stay visible; a timeline bucket counts in the bin it starts in.
 func SLOMisses(title string, tls []*Timeline) (*plot.Plot, error) {
 	if len(tls) == 0 || len(tls[0].Time) == 0 {
 		return nil, errNothing
 	}
-	p := timePlot(title, fmt.Sprintf("SLO-miss minutes per %s", shortDuration(tls[0].Bucket)))
+	t0, t1 := tls[0].Time[0], tls[0].Time[len(tls[0].Time)-1].Add(tls[0].Bucket)
+	width := missBin(t1.Sub(t0)/150, tls[0].Bucket)
+	p := timePlot(title, fmt.Sprintf("SLO-miss minutes per %s", shortDuration(width)))
+	first := t0.Truncate(width)
+	n := int((t1.Sub(first) + width - 1) / width)
 	for i, tl := range tls {
-		stepMin := tl.Step.Minutes()
-		l, err := plotter.NewLine(timeXY(tl.Time, func(k int) float64 { return float64(tl.Misses[k]) * stepMin }))
+		bins := make([]float64, n)
+		for k, t := range tl.Time {
+			if b := int(t.Sub(first) / width); b >= 0 && b < n {
+				bins[b] += float64(tl.Misses[k]) * tl.Step.Minutes()
+			}
+		}
+		pts := make(plotter.XYs, n+1)
+		for b := range pts {
+			pts[b].X = float64(first.Add(time.Duration(b) * width).Unix())
+			pts[b].Y = bins[min(b, n-1)]
+		}
+		l, err := plotter.NewLine(pts)
 		if err != nil {
 			return nil, err
 		}
@@ -176,6 +192,20 @@ func SLOMisses(title string, tls []*Timeline) (*plot.Plot, error) {
 	}
 	headroom(p)
 	return p, nil
+}
+
+// missBin returns the smallest round duration at least least and at least
+// bucket; past a week, whole weeks.
+func missBin(least, bucket time.Duration) time.Duration {
+	least = max(least, bucket)
+	for _, d := range []time.Duration{time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+		time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
+		if d >= least {
+			return d
+		}
+	}
+	w := 7 * 24 * time.Hour
+	return (least + w - 1) / w * w
 }
 
 func styleLine(l *plotter.Line, i int, policy string) {
