@@ -37,6 +37,7 @@ type htmlPage struct {
 	Settings []Setting
 	Forecast []PolicySummary // the policies with a forecast object
 	Figures  []htmlFigure
+	Timeline bool // timeline.parquet is written alongside
 }
 
 type htmlFigure struct {
@@ -48,7 +49,7 @@ type htmlFigure struct {
 // check the page without the image bytes.
 func writeHTML(w io.Writer, run Run, figs []Figure, src func([]byte) template.URL) error {
 	s := run.Summary
-	page := htmlPage{Sum: s}
+	page := htmlPage{Sum: s, Timeline: run.Steps != nil}
 	page.Settings = append(page.Settings,
 		Setting{"scenario", s.Scenario},
 		Setting{"seed", fmt.Sprint(s.Seed)},
@@ -114,7 +115,7 @@ p.note { color: #555; font-size: 0.92em; max-width: 60em; }
 </tbody>
 </table>
 </div>
-<p class="note">Spend is billed per second from launch. An SLO miss is a step whose latency at the objective's quantile broke the objective; requests missed are those that arrived during such steps. Over-provisioning is billed instance-time over the least instance-time that meets the SLO at every step. The oracle knows the future load and is the lower bound on spend. The same numbers, unrounded, are in summary.json; every step of every policy is in timeline.parquet.</p>
+<p class="note">Spend is billed per second from launch. An SLO miss is a step whose latency at the objective's quantile broke the objective; requests missed are those that arrived during such steps. Over-provisioning is billed instance-time over the least instance-time that meets the SLO at every step. The oracle knows the future load and is the lower bound on spend. The same numbers are in summary.json{{if .Timeline}}; every step of every policy is in timeline.parquet{{end}}.</p>
 {{- if .Forecast}}
 
 <h2>Forecasts</h2>
