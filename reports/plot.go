@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -27,13 +28,34 @@ type Timeline struct {
 	Demand   []float64   // mean arrival rate, req/s
 	Served   []float64   // mean ready capacity, req/s
 	Instance []float64   // mean provisioned instances
+	Spend    []float64   // USD accrued from the start to the bucket's end, before billing rounding
+	Misses   []int       // steps in the bucket that broke the SLO
+
+	// Forecast holds, for buckets where HasForecast, the mean over the
+	// bucket's steps that had one of sim.StepRecord's forecast and
+	// intervals, req/s.
+	HasForecast []bool
+	Forecast    []Band
+
+	Step time.Duration // the run's step, to turn Misses into minutes
 
 	n       int
 	cur     time.Time
 	sumD    float64
 	sumC    float64
 	sumI    float64
+	spend   float64
+	misses  int
+	nF      int
+	sumF    Band
 	started bool
+}
+
+// Band is a forecast with its 80% and 95% intervals.
+type Band struct {
+	Mean             float64
+	Lower80, Upper80 float64
+	Lower95, Upper95 float64
 }
 
 // NewTimeline returns a Timeline whose buckets are at least step wide and
@@ -43,7 +65,7 @@ func NewTimeline(policy string, capacity float64, span, step time.Duration, poin
 	if points > 0 && span/time.Duration(points) > b {
 		b = (span/time.Duration(points) + step - 1) / step * step
 	}
-	return &Timeline{Policy: policy, Bucket: b, Capacity: capacity}
+	return &Timeline{Policy: policy, Bucket: b, Capacity: capacity, Step: step}
 }
 
 // Record adds one step; pass it as sim.Config.Record.
@@ -59,6 +81,18 @@ func (t *Timeline) Record(r sim.StepRecord) {
 	t.sumD += r.Demand
 	t.sumC += float64(r.Ready) * t.Capacity
 	t.sumI += float64(r.Provisioned)
+	t.spend += r.Cost
+	if r.Miss {
+		t.misses++
+	}
+	if r.HasForecast {
+		t.nF++
+		t.sumF.Mean += r.Forecast
+		t.sumF.Lower80 += r.Lower80
+		t.sumF.Upper80 += r.Upper80
+		t.sumF.Lower95 += r.Lower95
+		t.sumF.Upper95 += r.Upper95
+	}
 }
 
 // Close flushes the last bucket.
@@ -73,8 +107,20 @@ func (t *Timeline) flush() {
 	t.Demand = append(t.Demand, t.sumD/n)
 	t.Served = append(t.Served, t.sumC/n)
 	t.Instance = append(t.Instance, t.sumI/n)
-	t.n, t.sumD, t.sumC, t.sumI = 0, 0, 0, 0
+	t.Spend = append(t.Spend, t.spend)
+	t.Misses = append(t.Misses, t.misses)
+	var f Band
+	if t.nF > 0 {
+		k := float64(t.nF)
+		f = Band{t.sumF.Mean / k, t.sumF.Lower80 / k, t.sumF.Upper80 / k, t.sumF.Lower95 / k, t.sumF.Upper95 / k}
+	}
+	t.HasForecast = append(t.HasForecast, t.nF > 0)
+	t.Forecast = append(t.Forecast, f)
+	t.n, t.sumD, t.sumC, t.sumI, t.misses, t.nF, t.sumF = 0, 0, 0, 0, 0, 0, Band{}
 }
+
+// Forecasts reports whether any bucket holds a forecast.
+func (t *Timeline) Forecasts() bool { return slices.Contains(t.HasForecast, true) }
 
 // palette is colour-blind safe (Okabe–Ito).
 var palette = []color.Color{

@@ -77,6 +77,17 @@ type StepRecord struct {
 	Latency     float64   // latency at the SLO quantile at the end of the step, s (+Inf when overloaded)
 	Miss        bool      // Latency broke the objective
 	Cost        float64   // USD accrued over the step by the provisioned instances, before billing rounding
+
+	// HasForecast reports that the fields below hold the policy's demand
+	// forecast for this step: the latest prediction (policy.Forecasting)
+	// whose target time falls in this step, or, when none does, the one
+	// held from an earlier step. It is false, and the fields zero, for a
+	// policy that does not forecast and before its first forecast comes due.
+	// These are the same forecasts Result.Forecast scores.
+	HasForecast      bool
+	Forecast         float64 // forecast mean arrival rate, req/s
+	Lower80, Upper80 float64 // 80% interval of the forecast, req/s
+	Lower95, Upper95 float64 // 95% interval of the forecast, req/s
 }
 
 // Result summarises one run of one policy.
@@ -291,6 +302,8 @@ type world struct {
 	breachSec     float64
 	predictions   []pendingPrediction // not yet scored, in order of target time
 	fc            forecastAcc
+	lastDue       forecast.Point // the latest scored prediction, for StepRecord
+	hasDue        bool
 }
 
 type pendingPrediction struct {
@@ -516,6 +529,8 @@ func (w *world) closeStep() {
 			Time: w.timeAt(int64(w.k) * w.step), Demand: info.rate, Need: info.need,
 			Ready: len(w.ready), Provisioned: len(w.ready) + len(w.pending),
 			Utilization: u, Backlog: w.backlog, Latency: lat, Miss: miss, Cost: w.stepCost,
+			HasForecast: w.hasDue, Forecast: w.lastDue.Mean,
+			Lower80: w.lastDue.Lo80, Upper80: w.lastDue.Hi80, Lower95: w.lastDue.Lo95, Upper95: w.lastDue.Hi95,
 		})
 	}
 	w.oom(w.stepServed / stepSec)
@@ -822,6 +837,7 @@ func (w *world) scorePredictions(y float64, end int64) {
 		if y >= pr.p.Lo95 && y <= pr.p.Hi95 {
 			a.in95++
 		}
+		w.lastDue, w.hasDue = pr.p, true
 	}
 	w.predictions = kept
 }

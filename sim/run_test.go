@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/omnixan/omnixan/autoscaler"
+	"github.com/omnixan/omnixan/forecast"
 	"github.com/omnixan/omnixan/policy"
 	"github.com/omnixan/omnixan/traces"
 )
@@ -248,4 +249,65 @@ func BenchmarkRun30DaysThreshold(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}
+
+// forecasting is scripted that also forecasts, at every decision, the
+// demand 30 s ahead as that time's offset from epoch in seconds.
+type forecasting struct {
+	scripted
+	last policy.Prediction
+	made []time.Time
+}
+
+func (f *forecasting) Decide(now time.Time, obs policy.Observation) policy.Decision {
+	at := now.Add(30 * time.Second)
+	m := at.Sub(epoch).Seconds()
+	f.last = policy.Prediction{Made: now, At: at, Demand: forecast.Point{Mean: m, Lo80: m - 1, Hi80: m + 1, Lo95: m - 2, Hi95: m + 2}}
+	f.made = append(f.made, now)
+	return f.scripted.Decide(now, obs)
+}
+
+func (f *forecasting) LastPrediction() (policy.Prediction, bool) { return f.last, len(f.made) > 0 }
+
+// Each step record carries the latest forecast whose target falls in the
+// step, held over steps no forecast targets, and none before the first.
+func TestStepRecordForecast(t *testing.T) {
+	p := &forecasting{scripted: scripted{Before: 4, After: 4}}
+	var recs []StepRecord
+	cfg := Config{Record: func(r StepRecord) { recs = append(recs, r) }}
+	if _, err := Run(context.Background(), cfg, stepLoad(10*time.Second, 60, 30, 300, 300), p, autoscaler.Config{Min: 1, Max: 100}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		end := r.Time.Add(10 * time.Second)
+		var want float64
+		var has bool
+		for _, m := range p.made {
+			if at := m.Add(30 * time.Second); at.Before(end) {
+				want, has = at.Sub(epoch).Seconds(), true
+			}
+		}
+		got := [5]float64{r.Forecast, r.Lower80, r.Upper80, r.Lower95, r.Upper95}
+		wantAll := [5]float64{}
+		if has {
+			wantAll = [5]float64{want, want - 1, want + 1, want - 2, want + 2}
+		}
+		if r.HasForecast != has || got != wantAll {
+			t.Errorf("step at %v: HasForecast %v %v, want %v %v", r.Time.Sub(epoch), r.HasForecast, got, has, wantAll)
+		}
+	}
+	if len(p.made) < 10 {
+		t.Fatalf("only %d decisions", len(p.made))
+	}
+
+	// A policy that does not forecast records none.
+	recs = recs[:0]
+	if _, err := Run(context.Background(), cfg, stepLoad(10*time.Second, 60, 30, 300, 300), &scripted{Before: 4, After: 4}, autoscaler.Config{Min: 1, Max: 100}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.HasForecast || r.Forecast != 0 || r.Upper95 != 0 {
+			t.Fatalf("a policy without forecasts recorded %+v", r)
+		}
+	}
 }

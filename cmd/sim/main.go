@@ -4,8 +4,9 @@
 //	go run ./cmd/sim                          # a week of diurnal web traffic
 //	go run ./cmd/sim --scenario flash-crowd --policies threshold,oracle --out /tmp/run
 //
-// It prints a summary table on stdout and writes summary.json, summary.md
-// and demand-vs-capacity.png under --out. Exit status: 0 on success, 2 for
+// It prints a summary table on stdout and writes summary.json, summary.md,
+// report.html, the PNG plots and timeline.parquet under --out; an
+// interrupted run leaves no file there half-written. Exit status: 0 on success, 2 for
 // bad flags, 1 for any other failure.
 package main
 

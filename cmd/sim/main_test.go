@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/omnixan/omnixan/internal/cli"
 )
@@ -77,14 +82,87 @@ func TestDefaultRunWritesReport(t *testing.T) {
 	if err != nil || !strings.Contains(string(md), "| threshold |") {
 		t.Errorf("summary.md: %v\n%s", err, md)
 	}
-	f, err := os.Open(filepath.Join(dir, "demand-vs-capacity.png"))
+	for _, name := range []string{"demand-vs-capacity.png", "cumulative-spend.png", "slo-misses.png", "spend-vs-slo.png"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !strings.Contains(string(html), ">threshold</th>") || !strings.Contains(string(html), "data:image/png;base64,") {
+		t.Errorf("report.html: %v", err)
+	}
+	pf, err := os.Open(filepath.Join(dir, "timeline.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	if _, err := png.Decode(f); err != nil {
-		t.Errorf("demand-vs-capacity.png: %v", err)
+	defer pf.Close()
+	st, _ := pf.Stat()
+	file, err := parquet.OpenFile(pf, st.Size())
+	if err != nil {
+		t.Fatal(err)
 	}
+	if want := int64(2 * 7 * 24 * 360); file.NumRows() != want {
+		t.Errorf("timeline.parquet has %d rows, want %d: a week of 10 s steps for 2 policies", file.NumRows(), want)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 8 {
+		t.Errorf("%d files in --out, want 8 (no temporary files): %v", len(entries), entries)
+	}
+}
+
+// A run interrupted part way leaves every file under --out as it was:
+// the earlier run's complete files, no partial ones, no temporary ones.
+func TestInterruptedRunLeavesNoPartialFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, stderr, code := runSim(t, "--days", "1", "--out", dir, "--quiet"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	before := readDir(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Cancel once the year-long run has begun writing its temporary files.
+	go func() {
+		for ctx.Err() == nil {
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if info, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), ".") && info.Size() > 0 {
+					cancel()
+					return
+				}
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	var out, errb bytes.Buffer
+	err := run(ctx, []string{"--days", "365", "--out", dir, "--quiet", "--policies", "threshold,predictive"}, &out, &errb)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err = %v, want context.Canceled", err)
+	}
+	if diff := cmp.Diff(before, readDir(t, dir)); diff != "" {
+		t.Errorf("files under --out changed (-before +after):\n%s", diff)
+	}
+}
+
+// readDir returns the SHA-256 of every file in dir, by name.
+func readDir(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[e.Name()] = fmt.Sprintf("%x", sha256.Sum256(b))
+	}
+	return m
 }
 
 func TestSameSeedSameBytes(t *testing.T) {
@@ -102,6 +180,16 @@ func TestSameSeedSameBytes(t *testing.T) {
 	a, b := read("42"), read("42")
 	if !bytes.Equal(a, b) {
 		t.Errorf("same seed, different summary.json:\n%s", cmp.Diff(string(a), string(b)))
+	}
+	// The other files too, although the policies run in parallel.
+	d1, d2 := t.TempDir(), t.TempDir()
+	for _, d := range []string{d1, d2} {
+		if _, stderr, code := runSim(t, "--days", "1", "--policies", "threshold,predictive", "--out", d, "--quiet"); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+	}
+	if diff := cmp.Diff(readDir(t, d1), readDir(t, d2)); diff != "" {
+		t.Errorf("same seed, different files (-first +second):\n%s", diff)
 	}
 	if c := read("43"); bytes.Equal(a, c) {
 		t.Error("seeds 42 and 43 gave the same summary.json")

@@ -49,7 +49,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of every random stream; the same seed gives the same results, byte for byte")
 	fs.StringSliceVar(&o.Policies, "policies", o.Policies, "comma-separated policies to compare, with their defaults (sim policies lists them): "+strings.Join(policy.Names(), ", ")+"; the oracle is always added")
 	fs.StringArrayVar(&o.PolicyFiles, "policy-file", nil, "a policy file (YAML or JSON: policy, name, params; or a Kubernetes autoscaling/v2 HPA manifest) whose policies join --policies; repeatable")
-	fs.StringVar(&o.Out, "out", o.Out, "directory for summary.json, summary.md and demand-vs-capacity.png (created if missing)")
+	fs.StringVar(&o.Out, "out", o.Out, "directory for summary.json, summary.md, report.html, the PNG plots and timeline.parquet (created if missing)")
 	fs.BoolVarP(&o.Quiet, "quiet", "q", o.Quiet, "print nothing but errors: no table, no progress bar")
 	fs.Float64Var(&o.BudgetPerHour, "max-budget-usd-per-hour", 0, "every policy's target is clamped to what this affords, USD per hour; 0 means none")
 	fs.Float64Var(&o.AntiFlap, "anti-flap", 0, "scale in only if the utilisation after it stays at or under this fraction (Azure's anti-flapping rule), for every policy; 0 means off")

@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := sum.WriteTable(stdout); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "\nwrote %s\n", filepath.Join(opts.Out, "{summary.json,summary.md,demand-vs-capacity.png}"))
+		fmt.Fprintf(stdout, "\nwrote %s\n", filepath.Join(opts.Out, "{summary.json,summary.md,report.html,timeline.parquet,*.png}"))
 	}
 	return nil
 }
@@ -70,8 +70,9 @@ func usage(w io.Writer, fs *pflag.FlagSet) {
 
 Runs scaling policies side by side on a synthetic workload and scores what
 each costs and how often it breaks the latency SLO, against a clairvoyant
-oracle. Prints a table and writes summary.json, summary.md and
-demand-vs-capacity.png under --out.
+oracle. Prints a table and writes summary.json, summary.md, report.html
+(self-contained), the PNG plots and timeline.parquet (every step of every
+policy) under --out.
 
 Scenarios:
 `)
@@ -122,6 +123,18 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 	bar := progress.Start(stderr, !opts.Quiet && cli.IsTerminal(stderr), "simulating", steps*int64(len(pols)))
 	defer bar.Finish()
 
+	labels := make([]string, len(pols))
+	for i, pc := range pols {
+		labels[i] = pc.Label
+	}
+	rows, err := reports.NewTimelineWriter(filepath.Join(opts.Out, reports.TimelineFile), cfg.Service.Capacity, labels)
+	if err != nil {
+		return reports.Summary{}, err
+	}
+	// Abort removes rows' temporary files when the run fails or is
+	// interrupted; after reports.Write has closed it, it does nothing.
+	defer rows.Abort()
+
 	results := make([]*sim.Result, len(pols))
 	timelines := make([]*reports.Timeline, len(pols))
 	errs := make([]error, len(pols))
@@ -140,6 +153,7 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 		c := cfg
 		c.Record = func(r sim.StepRecord) {
 			tl.Record(r)
+			rows.Record(name, r)
 			bar.Add(1)
 		}
 		wg.Go(func() {
@@ -171,10 +185,35 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 	for _, r := range results {
 		sum.Policies = append(sum.Policies, reports.FromResult(r))
 	}
-	if err := reports.Write(opts.Out, reports.Run{Summary: sum, Timelines: timelines}); err != nil {
+	run := reports.Run{Summary: sum, Timelines: timelines, Settings: settings(opts, days), Steps: rows}
+	if err := reports.Write(opts.Out, run); err != nil {
 		return reports.Summary{}, err
 	}
 	return sum, nil
+}
+
+// settings lists the options that shaped the run, for report.html.
+func settings(opts Options, days float64) []reports.Setting {
+	s := []reports.Setting{{Name: "days", Value: fmt.Sprint(days)}}
+	if opts.BudgetPerHour > 0 {
+		s = append(s, reports.Setting{Name: "budget", Value: fmt.Sprintf("%g USD per hour", opts.BudgetPerHour)})
+	}
+	if opts.FaultErrorRate > 0 {
+		s = append(s, reports.Setting{Name: "fault error rate", Value: fmt.Sprint(opts.FaultErrorRate)})
+	}
+	if opts.FaultLatency > 0 {
+		s = append(s, reports.Setting{Name: "fault latency", Value: opts.FaultLatency.String()})
+	}
+	if opts.FaultTimeout > 0 {
+		s = append(s, reports.Setting{Name: "fault timeout", Value: opts.FaultTimeout.String()})
+	}
+	for _, o := range opts.FaultOutages {
+		s = append(s, reports.Setting{Name: "fault outage", Value: o})
+	}
+	for _, f := range opts.PolicyFiles {
+		s = append(s, reports.Setting{Name: "policy file", Value: f})
+	}
+	return s
 }
 
 // buildPolicies makes a fresh policy for each name of --policies and
