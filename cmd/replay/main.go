@@ -44,12 +44,13 @@ func main() {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `Usage: replay --trace FILE [flags] --out DIR     (run replay --trace x --help for the flags)
-       replay --prometheus URL --query Q --start T --end T --step D [flags]
+	fmt.Fprint(w, `Usage: replay --trace FILE [flags] --out DIR
+       replay --prometheus URL --query Q --start T --end T --step D [flags] --out DIR
        replay <command> [flags]
 
 With flags first, replays a trace through scaling policies side by side,
-with the clairvoyant oracle beside them, and writes a report.
+with the clairvoyant oracle beside them, and writes a report ("replay
+--trace FILE --help" lists its flags).
 
 Backtests forecasts and scaling policies on recorded load traces: CSV or
 Parquet files with a timestamp column (RFC 3339 or Unix seconds) and
