@@ -24,12 +24,19 @@ import (
 // Summary is the content of summary.json: one run of one scenario under
 // several policies.
 type Summary struct {
-	Scenario    string          `json:"scenario"`
-	Seed        uint64          `json:"seed"`
-	Start       time.Time       `json:"start"`
-	End         time.Time       `json:"end"`
-	StepSeconds float64         `json:"step_seconds"`
-	Policies    []PolicySummary `json:"policies"`
+	Scenario    string    `json:"scenario"`
+	Seed        uint64    `json:"seed"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	StepSeconds float64   `json:"step_seconds"`
+	// Trace, CapacityPerInstance and CapacitySource describe a replayed
+	// trace (cmd/replay): the file or query, what one instance serves in
+	// the trace column's unit, and where that figure came from ("flag", or
+	// "p99/20": the trace's 99th percentile needs 20 instances).
+	Trace               string          `json:"trace,omitempty"`
+	CapacityPerInstance float64         `json:"capacity_per_instance,omitempty"`
+	CapacitySource      string          `json:"capacity_source,omitempty"`
+	Policies            []PolicySummary `json:"policies"`
 }
 
 // PolicySummary holds the scores of one policy. Units: USD, minutes,
@@ -93,6 +100,7 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 	type plain Summary
 	c := plain(s)
 	c.Start, c.End = s.Start.UTC(), s.End.UTC()
+	c.CapacityPerInstance = round9(s.CapacityPerInstance)
 	c.Policies = make([]PolicySummary, len(s.Policies))
 	for i, p := range s.Policies {
 		p.SpendUSD = round9(p.SpendUSD)

@@ -69,6 +69,17 @@
 // gigabytes). Nanosecond timestamps limit written traces to 1677-2262. In
 // errors, Parquet rows are numbered from 1.
 //
+// Prometheus. NewPrometheusReader and OpenPrometheusJSON read one series
+// of a saved query_range response (resultType "matrix"; points
+// [unix_seconds, "value"]) as a load trace with one column, "value",
+// selected by labels when the response holds several (PrometheusOptions).
+// They stream the JSON token by token. Errors give the point as Row and
+// the byte offset. FetchPrometheus pulls a range from a running server's
+// HTTP API, split into requests of at most 11,000 points (Prometheus'
+// limit), into any Writer. Scan makes one pass over a trace for its span,
+// mean, maximum and quantiles (a Sketch: relative error α, memory that
+// does not grow with the length).
+//
 // # Quantum job traces
 //
 // A job trace is an event table, one row per submitted job, in

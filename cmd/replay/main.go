@@ -1,6 +1,10 @@
 // Command replay backtests forecasts and scaling policies on recorded
 // traces.
 //
+//	replay --trace FILE [--format auto|csv|parquet|prometheus-json] [--column NAME]
+//	       [--capacity-per-instance X] [--policies a,b | --policy-file F ...]
+//	       [--step D] [--seed N] --out DIR
+//	replay --prometheus URL --query PROMQL --start T --end T --step D --out DIR
 //	replay forecast --trace PATH... --horizon 48 --holdout 48 [--method auto] [--season 24h,168h]
 //
 // Exit status: 0 on success, 2 for a bad command line, 1 for any other
@@ -15,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/omnixan/omnixan/internal/cli"
@@ -39,7 +44,13 @@ func main() {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `Usage: replay <command> [flags]
+	fmt.Fprint(w, `Usage: replay --trace FILE [flags] --out DIR
+       replay --prometheus URL --query Q --start T --end T --step D [flags] --out DIR
+       replay <command> [flags]
+
+With flags first, replays a trace through scaling policies side by side,
+with the clairvoyant oracle beside them, and writes a report ("replay
+--trace FILE --help" lists its flags).
 
 Backtests forecasts and scaling policies on recorded load traces: CSV or
 Parquet files with a timestamp column (RFC 3339 or Unix seconds) and
@@ -65,6 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "-h", "--help", "help":
 		usage(stdout)
 		return nil
+	}
+	if strings.HasPrefix(args[0], "-") {
+		return runTrace(ctx, args, stdout, stderr)
 	}
 	for _, c := range commands {
 		if c.name == args[0] {

@@ -7,14 +7,13 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"slices"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/omnixan/omnixan/autoscaler"
+	"github.com/omnixan/omnixan/internal/backtest"
 	"github.com/omnixan/omnixan/internal/cli"
 	"github.com/omnixan/omnixan/internal/progress"
 	"github.com/omnixan/omnixan/policy"
@@ -22,9 +21,6 @@ import (
 	"github.com/omnixan/omnixan/sim"
 	"github.com/omnixan/omnixan/traces"
 )
-
-// plotPoints bounds the points per line of the plot.
-const plotPoints = 2000
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opts := defaultOptions()
@@ -114,8 +110,7 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 		return reports.Summary{}, err
 	}
 	cfg = cfg.WithDefaults()
-	env := policy.Env{StartupDelay: cfg.Service.StartupDelay, SyncPeriod: cfg.SyncPeriod, Capacity: cfg.Service.Capacity}
-	pols, err := buildPolicies(opts, env)
+	pols, err := backtest.Policies(opts.Policies, opts.PolicyFiles, backtest.Env(cfg))
 	if err != nil {
 		return reports.Summary{}, err
 	}
@@ -135,43 +130,24 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 	// interrupted; after reports.Write has closed it, it does nothing.
 	defer rows.Abort()
 
-	results := make([]*sim.Result, len(pols))
-	timelines := make([]*reports.Timeline, len(pols))
-	errs := make([]error, len(pols))
-	var wg sync.WaitGroup
-	for i, pc := range pols {
-		p, name := pc.Policy, pc.Label
-		bounds := autoscaler.Config{Price: cfg.Price, PriceCPU: cfg.Size.CPU, Min: 1, BudgetPerHour: opts.BudgetPerHour, AntiFlapThreshold: opts.AntiFlap, Seed: opts.Seed}
-		if b, ok := p.(policy.Bounded); ok {
-			bounds.Min, bounds.Max = b.Bounds()
-		}
-		if _, ok := p.(policy.Clairvoyant); ok {
-			bounds.AntiFlapThreshold = 0 // the lower bound scales in whenever it can
-		}
-		tl := reports.NewTimeline(name, cfg.Service.Capacity, length, opts.Step, plotPoints)
-		timelines[i] = tl
-		c := cfg
-		c.Record = func(r sim.StepRecord) {
-			tl.Record(r)
-			rows.Record(name, r)
-			bar.Add(1)
-		}
-		wg.Go(func() {
+	results, timelines, err := backtest.Run(ctx, backtest.Job{
+		Config:   cfg,
+		Policies: pols,
+		Bounds: autoscaler.Config{Price: cfg.Price, PriceCPU: cfg.Size.CPU, Min: 1,
+			BudgetPerHour: opts.BudgetPerHour, AntiFlapThreshold: opts.AntiFlap, Seed: opts.Seed},
+		Span: length,
+		Rows: rows,
+		Open: func() (sim.Load, error) {
 			load, err := traces.NewLoad(sc.LoadOptions(length, opts.Step, opts.Seed))
 			if err != nil {
-				errs[i] = fmt.Errorf("scenario %s: %w", sc.Name, err)
-				return
+				return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 			}
-			results[i], errs[i] = sim.Run(ctx, c, load, p, bounds)
-			if errs[i] == nil {
-				results[i].Policy = name
-			}
-			tl.Close()
-		})
-	}
-	wg.Wait()
+			return load, nil
+		},
+		Step: func() { bar.Add(1) },
+	})
 	bar.Finish()
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return reports.Summary{}, err
 	}
 
@@ -214,47 +190,6 @@ func settings(opts Options, days float64) []reports.Setting {
 		s = append(s, reports.Setting{Name: "policy file", Value: f})
 	}
 	return s
-}
-
-// buildPolicies makes a fresh policy for each name of --policies and
-// each policy of every --policy-file, and adds the oracle when missing.
-// Report names must be unique.
-func buildPolicies(opts Options, env policy.Env) ([]policy.Configured, error) {
-	var out []policy.Configured
-	for _, name := range opts.Policies {
-		spec, err := policy.Lookup(name)
-		if err != nil {
-			return nil, cli.Usage(fmt.Errorf("--policies: %w", err))
-		}
-		p, err := spec.New(env, nil)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, policy.Configured{Label: name, Policy: p})
-	}
-	for _, f := range opts.PolicyFiles {
-		ps, err := policy.LoadFile(f, env)
-		if err != nil {
-			return nil, cli.Usage(fmt.Errorf("--policy-file %w", err))
-		}
-		out = append(out, ps...)
-	}
-	if !slices.ContainsFunc(out, func(c policy.Configured) bool { return c.Policy.Name() == "oracle" }) {
-		o, _ := policy.Lookup("oracle")
-		p, err := o.New(env, nil)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, policy.Configured{Label: "oracle", Policy: p})
-	}
-	seen := map[string]bool{}
-	for _, c := range out {
-		if seen[c.Label] {
-			return nil, cli.Usage(fmt.Errorf("two policies are named %q: give one a different name in its policy file", c.Label))
-		}
-		seen[c.Label] = true
-	}
-	return out, nil
 }
 
 func listPolicies(w io.Writer) error {

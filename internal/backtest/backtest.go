@@ -1,0 +1,152 @@
+// Package backtest runs scaling policies side by side on one load, each on
+// its own copy of the simulated world, in parallel. It is what cmd/sim and
+// cmd/replay share: building the policies from names and policy files
+// (the oracle always among them), and running them into the timelines and
+// results a report is made of.
+package backtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/omnixan/omnixan/autoscaler"
+	"github.com/omnixan/omnixan/internal/cli"
+	"github.com/omnixan/omnixan/policy"
+	"github.com/omnixan/omnixan/reports"
+	"github.com/omnixan/omnixan/sim"
+)
+
+// PlotPoints bounds the points per line of a report's plot.
+const PlotPoints = 2000
+
+// Policies makes a fresh policy for each name and for each policy of every
+// policy file, and adds the oracle when none is among them. Report names
+// must be unique. Bad names, files and duplicates are cli.UsageErrors
+// naming the flag (--policies, --policy-file).
+func Policies(names, files []string, env policy.Env) ([]policy.Configured, error) {
+	var out []policy.Configured
+	for _, name := range names {
+		spec, err := policy.Lookup(name)
+		if err != nil {
+			return nil, cli.Usage(fmt.Errorf("--policies: %w", err))
+		}
+		p, err := spec.New(env, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, policy.Configured{Label: name, Policy: p})
+	}
+	for _, f := range files {
+		ps, err := policy.LoadFile(f, env)
+		if err != nil {
+			return nil, cli.Usage(fmt.Errorf("--policy-file %w", err))
+		}
+		out = append(out, ps...)
+	}
+	if !slices.ContainsFunc(out, func(c policy.Configured) bool { return c.Policy.Name() == "oracle" }) {
+		o, _ := policy.Lookup("oracle")
+		p, err := o.New(env, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, policy.Configured{Label: "oracle", Policy: p})
+	}
+	seen := map[string]bool{}
+	for _, c := range out {
+		if seen[c.Label] {
+			return nil, cli.Usage(fmt.Errorf("two policies are named %q: give one a different name in its policy file", c.Label))
+		}
+		seen[c.Label] = true
+	}
+	return out, nil
+}
+
+// Env is the policy environment of a simulation configuration, after its
+// defaults.
+func Env(cfg sim.Config) policy.Env {
+	cfg = cfg.WithDefaults()
+	return policy.Env{StartupDelay: cfg.Service.StartupDelay, SyncPeriod: cfg.SyncPeriod, Capacity: cfg.Service.Capacity}
+}
+
+// Job is one load run through several policies.
+type Job struct {
+	// Config is the simulation every policy runs in; its Record field is
+	// replaced.
+	Config   sim.Config
+	Policies []policy.Configured
+	// Bounds is the autoscaler configuration of every policy; a
+	// policy.Bounded policy replaces Min and Max with its own.
+	Bounds autoscaler.Config
+	// Span is the length of the load, for the timelines' resolution.
+	Span time.Duration
+	// Open returns a fresh stream of the load, once per policy and from
+	// that policy's goroutine. A Load that is an io.Closer is closed after
+	// the run.
+	Open func() (sim.Load, error)
+	// Step, when not nil, is called at the end of every simulated step of
+	// every policy, from several goroutines at once.
+	Step func()
+	// Rows, when not nil, receives every step of every policy, under the
+	// policy's label (timeline.parquet).
+	Rows *reports.TimelineWriter
+}
+
+// Run runs every policy of job at once, each in its own goroutine on its
+// own stream of the load, and returns their results (Policy set to the
+// label) and timelines in the order of job.Policies. Errors of all
+// policies are joined.
+func Run(ctx context.Context, job Job) ([]*sim.Result, []*reports.Timeline, error) {
+	cfg := job.Config.WithDefaults()
+	n := len(job.Policies)
+	results := make([]*sim.Result, n)
+	timelines := make([]*reports.Timeline, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, pc := range job.Policies {
+		p, name := pc.Policy, pc.Label
+		bounds := job.Bounds
+		if b, ok := p.(policy.Bounded); ok {
+			bounds.Min, bounds.Max = b.Bounds()
+		}
+		if _, ok := p.(policy.Clairvoyant); ok {
+			bounds.AntiFlapThreshold = 0 // the lower bound scales in whenever it can
+		}
+		tl := reports.NewTimeline(name, cfg.Service.Capacity, job.Span, cfg.Step, PlotPoints)
+		timelines[i] = tl
+		c := cfg
+		c.Record = func(r sim.StepRecord) {
+			tl.Record(r)
+			if job.Rows != nil {
+				job.Rows.Record(name, r)
+			}
+			if job.Step != nil {
+				job.Step()
+			}
+		}
+		wg.Go(func() {
+			defer tl.Close()
+			load, err := job.Open()
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if cl, ok := load.(io.Closer); ok {
+				defer cl.Close()
+			}
+			results[i], errs[i] = sim.Run(ctx, c, load, p, bounds)
+			if errs[i] == nil {
+				results[i].Policy = name
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	return results, timelines, nil
+}
