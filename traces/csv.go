@@ -204,15 +204,55 @@ func (r *csvReader) Close() error {
 
 // csvWriter writes a load trace as CSV.
 type csvWriter struct {
-	bw      *bufio.Writer
+	lineSink
 	ncols   int
-	buf     []byte
 	prev    time.Time
 	rows    int
-	closer  io.Closer
-	closed  bool
-	err     error
 	columns []string
+}
+
+// lineSink is the buffered output the load and job CSV writers share: it
+// keeps the first write error and owns the file when the writer does.
+type lineSink struct {
+	bw     *bufio.Writer
+	buf    []byte    // the line being built, reused
+	closer io.Closer // closed after the flush, when the writer owns the file
+	closed bool
+	err    error
+}
+
+// ready reports ErrClosed or the first write error.
+func (s *lineSink) ready() error {
+	if s.closed {
+		return ErrClosed
+	}
+	return s.err
+}
+
+// write sends b and keeps it as the reusable buffer.
+func (s *lineSink) write(b []byte) error {
+	s.buf = b
+	if _, err := s.bw.Write(b); err != nil {
+		s.err = err
+		return err
+	}
+	return nil
+}
+
+// Close flushes and closes the owned file. A second Close does nothing.
+func (s *lineSink) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	err := s.err
+	if ferr := s.bw.Flush(); err == nil {
+		err = ferr
+	}
+	if cerr := closeIf(s.closer); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 var _ Writer = (*csvWriter)(nil)
@@ -235,15 +275,12 @@ func newCSVWriter(w io.Writer, columns []string) (*csvWriter, error) {
 	cw := csv.NewWriter(bw)
 	cw.Write(append([]string{timeColumnName}, columns...))
 	cw.Flush()
-	return &csvWriter{bw: bw, ncols: len(columns), columns: columns, err: cw.Error()}, nil
+	return &csvWriter{lineSink: lineSink{bw: bw, err: cw.Error()}, ncols: len(columns), columns: columns}, nil
 }
 
 func (w *csvWriter) Write(row Row) error {
-	if w.closed {
-		return ErrClosed
-	}
-	if w.err != nil {
-		return w.err
+	if err := w.ready(); err != nil {
+		return err
 	}
 	if err := checkWriteRow(row, w.ncols, w.columns, w.prev, w.rows); err != nil {
 		return err
@@ -254,29 +291,12 @@ func (w *csvWriter) Write(row Row) error {
 		b = strconv.AppendFloat(b, v, 'g', -1, 64)
 	}
 	b = append(b, '\n')
-	w.buf = b
-	if _, err := w.bw.Write(b); err != nil {
-		w.err = err
+	if err := w.write(b); err != nil {
 		return err
 	}
 	w.prev = row.Time
 	w.rows++
 	return nil
-}
-
-func (w *csvWriter) Close() error {
-	if w.closed {
-		return nil
-	}
-	w.closed = true
-	err := w.err
-	if ferr := w.bw.Flush(); err == nil {
-		err = ferr
-	}
-	if cerr := closeIf(w.closer); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // checkWriteRow validates a row given to a Writer: the column count, a

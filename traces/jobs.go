@@ -426,15 +426,11 @@ func checkWriteJob(j Job, withBackend bool, prev time.Time, rows int) error {
 
 // jobCSVWriter writes a job trace as CSV.
 type jobCSVWriter struct {
-	bw          *bufio.Writer
+	lineSink
 	cw          *csv.Writer
 	withBackend bool
-	buf         []byte
 	prev        time.Time
 	rows        int
-	err         error
-	closer      io.Closer
-	closed      bool
 }
 
 // NewJobCSVWriter returns a JobWriter that writes a CSV job trace to w with
@@ -452,15 +448,12 @@ func newJobCSVWriter(w io.Writer, withBackend bool) *jobCSVWriter {
 	cw := csv.NewWriter(bw)
 	cw.Write(jobHeader(withBackend))
 	cw.Flush()
-	return &jobCSVWriter{bw: bw, cw: cw, withBackend: withBackend, err: cw.Error()}
+	return &jobCSVWriter{lineSink: lineSink{bw: bw, err: cw.Error()}, cw: cw, withBackend: withBackend}
 }
 
 func (w *jobCSVWriter) Write(j Job) error {
-	if w.closed {
-		return ErrClosed
-	}
-	if w.err != nil {
-		return w.err
+	if err := w.ready(); err != nil {
+		return err
 	}
 	if err := checkWriteJob(j, w.withBackend, w.prev, w.rows); err != nil {
 		return err
@@ -470,11 +463,9 @@ func (w *jobCSVWriter) Write(j Job) error {
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(n), 10)
 	}
-	w.buf = b
 	if w.withBackend {
 		b = append(b, ',')
-		if _, err := w.bw.Write(b); err != nil {
-			w.err = err
+		if err := w.write(b); err != nil {
 			return err
 		}
 		// encoding/csv quotes the name if it needs it.
@@ -484,32 +475,12 @@ func (w *jobCSVWriter) Write(j Job) error {
 			w.err = err
 			return err
 		}
-	} else {
-		b = append(b, '\n')
-		w.buf = b
-		if _, err := w.bw.Write(b); err != nil {
-			w.err = err
-			return err
-		}
+	} else if err := w.write(append(b, '\n')); err != nil {
+		return err
 	}
 	w.prev = j.Submit
 	w.rows++
 	return nil
-}
-
-func (w *jobCSVWriter) Close() error {
-	if w.closed {
-		return nil
-	}
-	w.closed = true
-	err := w.err
-	if ferr := w.bw.Flush(); err == nil {
-		err = ferr
-	}
-	if cerr := closeIf(w.closer); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // jobParquetWriter writes a job trace as Parquet.
