@@ -73,7 +73,7 @@ policy) under --out.
 Scenarios:
 `)
 	for _, s := range sim.Scenarios() {
-		fmt.Fprintf(w, "  %-12s %s (%g days)\n", s.Name, s.Description, s.Days)
+		fmt.Fprintf(w, "  %-12s %s (%g-day run)\n", s.Name, s.Description, s.Days)
 	}
 	fmt.Fprintf(w, `
 Policies (sim policies lists their parameters):
@@ -211,7 +211,7 @@ func listPolicies(w io.Writer) error {
 func listScenarios(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, s := range sim.Scenarios() {
-		fmt.Fprintf(tw, "%s\t%g days\t%s\n", s.Name, s.Days, s.Description)
+		fmt.Fprintf(tw, "%s\t%g-day run\t%s\n", s.Name, s.Days, s.Description)
 	}
 	return tw.Flush()
 }
