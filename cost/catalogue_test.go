@@ -239,3 +239,39 @@ func TestSpendingLimit(t *testing.T) {
 		t.Errorf("no limit: %v", err)
 	}
 }
+
+// TestDocExample checks the numbers docs/cost-catalogue.md quotes for its
+// worked example.
+func TestDocExample(t *testing.T) {
+	c, err := LoadCatalogue("testdata/example-catalogue.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gp, _ := c.Instance("gp-2x8")
+	batch, _ := c.Instance("batch-4x16")
+	sv1, _ := c.QuantumPrice("braket-sv1")
+	aria, _ := c.QuantumPrice("braket-ionq-aria")
+	ibm, _ := c.QuantumPrice("ibm-payg")
+	cost := func(p QuantumPrice, j QuantumJob) float64 {
+		v, err := p.JobCost(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	got := []float64{
+		gp.Price().Charge(90 * time.Second),       // 90 s × 0.10/3600
+		gp.Price().Charge(20 * time.Second),       // 60 s minimum
+		gp.SpotPrice().Charge(time.Hour),          // 0.10 × 0.4
+		batch.Price().Charge(61 * time.Minute),    // 2 started hours × 0.20
+		c.Resources.Price(3, 6).Charge(time.Hour), // 3×0.04 + 6×0.005
+		c.Resources.SpotPrice(3, 6).Charge(time.Hour),
+		cost(aria, QuantumJob{Shots: 1000, Circuits: 2}),
+		cost(ibm, QuantumJob{Runtime: 90 * time.Second}),
+		cost(sv1, QuantumJob{Runtime: 2 * time.Second}),
+	}
+	want := []float64{0.0025, 0.10 / 60, 0.04, 0.40, 0.15, 0.075, 60.60, 144, 0.00375}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-12)); diff != "" {
+		t.Errorf("worked example (-want +got):\n%s", diff)
+	}
+}
