@@ -92,7 +92,7 @@ func readReferenceSeries(t *testing.T) []float64 {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("reference data absent (CI is set): %v", err)
 		}
-		t.Skipf("reference data absent (%v); see /work/shared/data/reference", err)
+		t.Skipf("reference data absent (%v); see ../shared/data/reference", err)
 	}
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()

@@ -80,7 +80,7 @@ func loadM4Hourly(tb testing.TB) []m4Series {
 		if os.Getenv("CI") != "" {
 			tb.Fatalf("M4 data absent (CI is set): %v", err)
 		}
-		tb.Skipf("M4 Hourly data absent (%v); see /work/shared/data/m4/README.md", err)
+		tb.Skipf("M4 Hourly data absent (%v); see ../shared/data/m4/README.md", err)
 	}
 	train, ids, err := readM4(trainPath)
 	if err != nil {

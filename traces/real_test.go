@@ -30,7 +30,7 @@ func TestRealTraces(t *testing.T) {
 				if os.Getenv("CI") != "" {
 					t.Fatalf("real trace missing under CI: %v", err)
 				}
-				t.Skipf("real trace not available (%v); it lives in /work/shared/data/traces", err)
+				t.Skipf("real trace not available (%v); it lives in ../shared/data/traces", err)
 			}
 			r, err := Open(path, nil)
 			if err != nil {
