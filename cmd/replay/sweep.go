@@ -11,9 +11,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/omnixan/omnixan/internal/backtest"
 	"github.com/omnixan/omnixan/internal/cli"
 	"github.com/omnixan/omnixan/internal/progress"
 	"github.com/omnixan/omnixan/internal/sweep"
+	"github.com/omnixan/omnixan/sim"
 )
 
 // sweepOptions are the flags of replay sweep.
@@ -116,6 +118,9 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	grid, err := sweep.Load(o.Grid)
 	if err != nil {
 		return cli.Usage(fmt.Errorf("--grid %w", err))
+	}
+	if err := grid.CheckParams(backtest.Env(sim.Config{})); err != nil {
+		return cli.Usage(fmt.Errorf("--grid %s: %w", o.Grid, err))
 	}
 	all := grid.Cells()
 	cells := shard.Take(all)

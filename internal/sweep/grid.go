@@ -307,12 +307,19 @@ func ParseShard(v string) (Shard, error) {
 	return s, nil
 }
 
-// policyParams validates a variant's params by building the policy once.
-func checkVariant(v Variant, env policy.Env) error {
-	spec, err := policy.Lookup(v.Policy)
-	if err != nil {
-		return err
+// CheckParams builds every policy variant once in env, so that a bad
+// param fails before any cell runs; the error names the variant.
+func (g *Grid) CheckParams(env policy.Env) error {
+	for _, p := range g.Policies {
+		for _, v := range p.Variants() {
+			spec, err := policy.Lookup(v.Policy)
+			if err == nil {
+				_, err = spec.New(env, v.Params)
+			}
+			if err != nil {
+				return fmt.Errorf("%w: %s: %v", ErrInvalidGrid, v.Label, err)
+			}
+		}
 	}
-	_, err = spec.New(env, v.Params)
-	return err
+	return nil
 }
