@@ -79,9 +79,9 @@ func timelineSchema() *parquet.Schema { return parquet.SchemaOf(timelineRecord{}
 // read all of these types natively.
 //
 // Memory does not grow with the run: each policy streams its rows to its
-// own temporary Parquet file next to the final one, and Close splices
-// those, in policy order, into a temporary file that it renames to the
-// final name. So the output is the same bytes whatever the goroutine
+// own temporary Parquet file next to the final one, and Close appends
+// the others' row groups, in policy order, to the first policy's file and
+// renames that to the final name. So the output is the same bytes whatever the goroutine
 // scheduling, and no file appears under the final name until it is
 // complete.
 //
