@@ -3,11 +3,9 @@ package reports
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 
 	"github.com/parquet-go/parquet-go"
@@ -27,20 +25,6 @@ var timelineColumns = []string{
 	"forecast", "lower_80", "upper_80", "lower_95", "upper_95",
 }
 
-const (
-	colTime = iota
-	colPolicy
-	colDemand
-	colCapacity
-	colReady
-	colPending
-	colUtilization
-	colLatency
-	colMiss
-	colSpend
-	colForecast // then lower_80 … upper_95
-)
-
 // timelineBatch is the number of rows a policy buffers before handing
 // them to parquet-go, and timelineRowGroup the rows per row group: they
 // bound the writer's memory per policy.
@@ -49,41 +33,30 @@ const (
 	timelineRowGroup = 128 << 10
 )
 
-// orderedGroup is a Parquet group whose fields keep the order given;
-// parquet.Group sorts them by name.
-type orderedGroup struct {
-	parquet.Group
-	order []string
+// timelineRecord is one row of timeline.parquet. Writing structs lets
+// parquet-go copy each column straight from the batch (its fast path for
+// a schema equal to the type's), where building a parquet.Row of Values
+// per step cost more than the simulation itself. Optional columns are
+// pointers into the sink's opt array, so a batch allocates nothing.
+type timelineRecord struct {
+	Time        int64    `parquet:"time,timestamp(nanosecond),delta"`
+	Policy      string   `parquet:"policy,dict"`
+	Demand      float64  `parquet:"demand,split"`
+	Capacity    float64  `parquet:"capacity,dict"`
+	Ready       int64    `parquet:"ready,dict"`
+	Pending     int64    `parquet:"pending,dict"`
+	Utilization float64  `parquet:"utilization,split"`
+	Latency     *float64 `parquet:"latency,optional,split"`
+	SLOMiss     bool     `parquet:"slo_miss"`
+	SpendUSD    float64  `parquet:"spend_usd,split"`
+	Forecast    *float64 `parquet:"forecast,optional"`
+	Lower80     *float64 `parquet:"lower_80,optional"`
+	Upper80     *float64 `parquet:"upper_80,optional"`
+	Lower95     *float64 `parquet:"lower_95,optional"`
+	Upper95     *float64 `parquet:"upper_95,optional"`
 }
 
-func (g orderedGroup) Fields() []parquet.Field {
-	fields := slices.Clone(g.Group.Fields())
-	rank := func(name string) int { return slices.Index(g.order, name) }
-	slices.SortStableFunc(fields, func(a, b parquet.Field) int { return rank(a.Name()) - rank(b.Name()) })
-	return fields
-}
-
-func timelineSchema() *parquet.Schema {
-	double := parquet.Leaf(parquet.DoubleType)
-	nodes := []parquet.Node{
-		parquet.Encoded(parquet.Timestamp(parquet.Nanosecond), &parquet.DeltaBinaryPacked),
-		parquet.Encoded(parquet.String(), &parquet.RLEDictionary),
-		double, double,
-		parquet.Int(64), parquet.Int(64),
-		double,
-		parquet.Optional(double),
-		parquet.Leaf(parquet.BooleanType),
-		double,
-	}
-	for range 5 {
-		nodes = append(nodes, parquet.Optional(double))
-	}
-	g := make(parquet.Group, len(timelineColumns))
-	for i, n := range timelineColumns {
-		g[n] = nodes[i]
-	}
-	return parquet.NewSchema("timeline", orderedGroup{Group: g, order: timelineColumns})
-}
+func timelineSchema() *parquet.Schema { return parquet.SchemaOf(timelineRecord{}) }
 
 // TimelineWriter writes timeline.parquet: one row per step per policy, in
 // policy order, each policy's rows in time order. The columns are
@@ -106,9 +79,9 @@ func timelineSchema() *parquet.Schema {
 // read all of these types natively.
 //
 // Memory does not grow with the run: each policy streams its rows to its
-// own temporary Parquet file next to the final one, and Close splices
-// those, in policy order, into a temporary file that it renames to the
-// final name. So the output is the same bytes whatever the goroutine
+// own temporary Parquet file next to the final one, and Close appends
+// the others' row groups, in policy order, to the first policy's file and
+// renames that to the final name. So the output is the same bytes whatever the goroutine
 // scheduling, and no file appears under the final name until it is
 // complete.
 //
@@ -127,10 +100,11 @@ type TimelineWriter struct {
 // timelineSink holds one policy's part of the file.
 type timelineSink struct {
 	mu    sync.Mutex
-	name  []byte
+	name  string
 	f     *os.File
-	pw    *parquet.Writer
-	batch []parquet.Row
+	pw    *parquet.GenericWriter[timelineRecord]
+	batch []timelineRecord
+	opt   [][6]float64 // the optional values of batch, pointed to
 	n     int
 	spend float64
 	rows  int64
@@ -160,27 +134,19 @@ func NewTimelineWriter(path string, capacity float64, policies []string) (*Timel
 			w.Abort()
 			return nil, err
 		}
-		s := &timelineSink{name: []byte(name), f: f, pw: w.newWriter(f), batch: makeRows(timelineBatch, len(timelineColumns))}
+		s := &timelineSink{name: name, f: f, pw: parquet.NewGenericWriter[timelineRecord](f, w.options()...),
+			batch: make([]timelineRecord, timelineBatch), opt: make([][6]float64, timelineBatch)}
 		w.sinks = append(w.sinks, s)
 		w.byName[name] = s
 	}
 	return w, nil
 }
 
-func (w *TimelineWriter) newWriter(out io.Writer) *parquet.Writer {
-	return parquet.NewWriter(out, w.schema,
+func (w *TimelineWriter) options() []parquet.WriterOption {
+	return []parquet.WriterOption{w.schema,
 		parquet.Compression(&parquet.Snappy),
 		parquet.MaxRowsPerRowGroup(timelineRowGroup),
-		parquet.CreatedBy("omnixan reports", "", ""))
-}
-
-func makeRows(n, width int) []parquet.Row {
-	vals := make([]parquet.Value, n*width)
-	rows := make([]parquet.Row, n)
-	for i := range rows {
-		rows[i] = vals[i*width : (i+1)*width : (i+1)*width]
-	}
-	return rows
+		parquet.CreatedBy("omnixan reports", "", "")}
 }
 
 // Record adds the step r of policy, which must be one of those given to
@@ -197,19 +163,19 @@ func (w *TimelineWriter) Record(policy string, r sim.StepRecord) {
 		return
 	}
 	s.spend += r.Cost
-	row := s.batch[s.n]
-	row[colTime] = parquet.Int64Value(r.Time.UnixNano()).Level(0, 0, colTime)
-	row[colPolicy] = parquet.ByteArrayValue(s.name).Level(0, 0, colPolicy)
-	row[colDemand] = parquet.DoubleValue(r.Demand).Level(0, 0, colDemand)
-	row[colCapacity] = parquet.DoubleValue(float64(r.Ready)*w.capacity).Level(0, 0, colCapacity)
-	row[colReady] = parquet.Int64Value(int64(r.Ready)).Level(0, 0, colReady)
-	row[colPending] = parquet.Int64Value(int64(r.Provisioned-r.Ready)).Level(0, 0, colPending)
-	row[colUtilization] = parquet.DoubleValue(r.Utilization).Level(0, 0, colUtilization)
-	row[colLatency] = optional(r.Latency, !math.IsInf(r.Latency, 0) && !math.IsNaN(r.Latency), colLatency)
-	row[colMiss] = parquet.BooleanValue(r.Miss).Level(0, 0, colMiss)
-	row[colSpend] = parquet.DoubleValue(s.spend).Level(0, 0, colSpend)
-	for i, v := range [...]float64{r.Forecast, r.Lower80, r.Upper80, r.Lower95, r.Upper95} {
-		row[colForecast+i] = optional(v, r.HasForecast, colForecast+i)
+	opt := &s.opt[s.n]
+	*opt = [6]float64{r.Latency, r.Forecast, r.Lower80, r.Upper80, r.Lower95, r.Upper95}
+	row := &s.batch[s.n]
+	*row = timelineRecord{
+		Time: r.Time.UnixNano(), Policy: s.name, Demand: r.Demand, Capacity: float64(r.Ready) * w.capacity,
+		Ready: int64(r.Ready), Pending: int64(r.Provisioned - r.Ready), Utilization: r.Utilization,
+		SLOMiss: r.Miss, SpendUSD: s.spend,
+	}
+	if !math.IsInf(r.Latency, 0) && !math.IsNaN(r.Latency) {
+		row.Latency = &opt[0]
+	}
+	if r.HasForecast {
+		row.Forecast, row.Lower80, row.Upper80, row.Lower95, row.Upper95 = &opt[1], &opt[2], &opt[3], &opt[4], &opt[5]
 	}
 	s.rows++
 	if s.n++; s.n == len(s.batch) {
@@ -217,59 +183,72 @@ func (w *TimelineWriter) Record(policy string, r sim.StepRecord) {
 	}
 }
 
-func optional(v float64, ok bool, col int) parquet.Value {
-	if !ok {
-		return parquet.NullValue().Level(0, 0, col)
-	}
-	return parquet.DoubleValue(v).Level(0, 1, col)
-}
-
 func (s *timelineSink) flush() {
 	if s.n == 0 || s.err != nil {
 		return
 	}
-	_, s.err = s.pw.WriteRows(s.batch[:s.n])
+	_, s.err = s.pw.Write(s.batch[:s.n])
 	s.n = 0
 }
 
 // Close writes the file: every policy's rows, in the order the policies
-// were given, under a temporary name renamed into place. It removes the
-// temporary files, also on error.
+// were given. The first policy's temporary file becomes the output: the
+// other policies' row groups are copied after its own (compressed pages
+// spliced in as they are), and the file is renamed into place. So only
+// the rows of the policies after the first are written twice. It removes
+// the temporary files, also on error.
 func (w *TimelineWriter) Close() error {
 	if w.done {
 		return errors.New("reports: timeline writer already closed")
 	}
 	defer w.Abort()
+	first := w.sinks[0]
 	var errs []error
-	for _, s := range w.sinks {
+	for _, s := range w.sinks[1:] {
 		s.flush()
 		if err := s.pw.Close(); s.err == nil {
 			s.err = err
 		}
 		errs = append(errs, s.err)
 	}
-	if err := errors.Join(errs...); err != nil {
+	first.flush()
+	if first.err == nil {
+		first.err = first.pw.Flush()
+	}
+	if err := errors.Join(append(errs, first.err)...); err != nil {
 		return fmt.Errorf("writing %s: %w", w.path, err)
 	}
-	return WriteFile(w.path, func(out io.Writer) error {
-		pw := w.newWriter(out)
-		for _, s := range w.sinks {
-			st, err := s.f.Stat()
-			if err != nil {
-				return err
-			}
-			pf, err := parquet.OpenFile(s.f, st.Size())
-			if err != nil {
-				return err
-			}
-			for _, rg := range pf.RowGroups() {
-				if _, err := pw.WriteRowGroup(rg); err != nil {
-					return err
-				}
+	for _, s := range w.sinks[1:] {
+		st, err := s.f.Stat()
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", w.path, err)
+		}
+		pf, err := parquet.OpenFile(s.f, st.Size())
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", w.path, err)
+		}
+		for _, rg := range pf.RowGroups() {
+			if _, err := first.pw.WriteRowGroup(rg); err != nil {
+				return fmt.Errorf("writing %s: %w", w.path, err)
 			}
 		}
-		return pw.Close()
-	})
+	}
+	f := first.f
+	err := first.pw.Close()
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", w.path, err)
+	}
+	if err := os.Rename(f.Name(), w.path); err != nil {
+		return err
+	}
+	first.f = nil // renamed: nothing for Abort to remove
+	return nil
 }
 
 // Abort gives up the file and removes the temporary files. It is safe to

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -277,6 +278,74 @@ func SpendVsSLO(title string, sum Summary) (*plot.Plot, error) {
 	p.Add(l)
 	// Pad the spend axis by a tenth of the spread (or of the value), and
 	// more on the right for the labels.
+	pad := (hi - lo) / 10
+	if pad == 0 {
+		pad = math.Max(math.Abs(hi)/10, 1)
+	}
+	p.X.Min, p.X.Max = math.Max(0, lo-pad), hi+3*pad
+	p.Y.Min, p.Y.Max = 0, math.Max(maxMiss, 1)*1.3
+	return p, nil
+}
+
+// SweepSpendVsSLO plots the cells of a sweep as discs, spend in USD
+// against SLO-miss minutes, with the oracle's score on each trace as a
+// black square. Points are labelled with their names when there are at
+// most 20 cells; past that the cloud speaks for itself.
+func SweepSpendVsSLO(title string, cells, oracles []PolicySummary) (*plot.Plot, error) {
+	if len(cells) == 0 {
+		return nil, errNothing
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "spend (USD)"
+	p.Y.Label.Text = "SLO-miss minutes"
+	p.X.Tick.Marker = niceTicker{}
+	p.Y.Tick.Marker = niceTicker{}
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	xy := func(ps []PolicySummary) plotter.XYs {
+		pts := make(plotter.XYs, len(ps))
+		for i, s := range ps {
+			pts[i] = plotter.XY{X: s.SpendUSD, Y: s.SLOMissMinutes}
+		}
+		return pts
+	}
+	c, err := plotter.NewScatter(xy(cells))
+	if err != nil {
+		return nil, err
+	}
+	c.GlyphStyle = draw.GlyphStyle{Color: palette[0], Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+	p.Add(c)
+	p.Legend.Add(fmt.Sprintf("policy variants (%d cells)", len(cells)), c)
+	if len(oracles) > 0 {
+		o, err := plotter.NewScatter(xy(oracles))
+		if err != nil {
+			return nil, err
+		}
+		o.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(5), Shape: draw.BoxGlyph{}}
+		p.Add(o)
+		p.Legend.Add("oracle (knows the future)", o)
+	}
+	if len(cells) <= 20 {
+		names := plotter.XYLabels{XYs: xy(cells)}
+		for _, s := range cells {
+			names.Labels = append(names.Labels, s.Name)
+		}
+		l, err := plotter.NewLabels(names)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.TextStyle {
+			l.TextStyle[i].XAlign = draw.XLeft
+			l.TextStyle[i].YAlign = draw.YTop
+		}
+		l.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(-3)}
+		p.Add(l)
+	}
+	lo, hi, maxMiss := math.Inf(1), math.Inf(-1), 0.0
+	for _, s := range append(slices.Clone(cells), oracles...) {
+		lo, hi, maxMiss = math.Min(lo, s.SpendUSD), math.Max(hi, s.SpendUSD), math.Max(maxMiss, s.SLOMissMinutes)
+	}
 	pad := (hi - lo) / 10
 	if pad == 0 {
 		pad = math.Max(math.Abs(hi)/10, 1)

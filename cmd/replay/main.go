@@ -6,6 +6,8 @@
 //	       [--step D] [--seed N] --out DIR
 //	replay --prometheus URL --query PROMQL --start T --end T --step D --out DIR
 //	replay forecast --trace PATH... --horizon 48 --holdout 48 [--method auto] [--season 24h,168h]
+//	replay sweep --grid grid.yaml --out DIR [--shard i/n | --shards n]
+//	replay merge DIR... --out DIR
 //
 // Exit status: 0 on success, 2 for a bad command line, 1 for any other
 // failure (a series that could not be read or forecast is named on stderr;
@@ -34,6 +36,8 @@ type command struct {
 
 var commands = []command{
 	{"forecast", "forecast the held-out end of each trace and score the forecasts", runForecast},
+	{"sweep", "run one shard of a grid of policy variants × traces × seeds", runSweep},
+	{"merge", "join the shards of a sweep into one table, summary and plot", runMerge},
 }
 
 func main() {

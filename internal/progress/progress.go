@@ -71,9 +71,15 @@ func (b *Bar) loop(start time.Time) {
 
 func (b *Bar) draw(el time.Duration) {
 	const width = 30
-	f := min(float64(b.done.Load())/float64(b.total), 1)
+	done := b.done.Load()
+	f := min(float64(done)/float64(b.total), 1)
 	n := int(f * width)
-	fmt.Fprintf(b.w, "\r%s [%s%s] %3.0f%% %s", b.label, strings.Repeat("#", n), strings.Repeat(" ", width-n), 100*f, el.Round(100*time.Millisecond))
+	eta := "ETA ?"
+	if done > 0 {
+		eta = "ETA " + time.Duration(float64(el)*(1-f)/f).Round(time.Second).String()
+	}
+	fmt.Fprintf(b.w, "\r%s [%s%s] %3.0f%% %s %d/%d %s ", b.label, strings.Repeat("#", n), strings.Repeat(" ", width-n), 100*f,
+		el.Round(100*time.Millisecond), done, b.total, eta)
 }
 
 // Finish stops drawing and ends the line if anything was drawn.

@@ -26,7 +26,7 @@ func TestDraw(t *testing.T) {
 	bar.Add(1)
 	bar.draw(1500 * time.Millisecond)
 	got := b.String()
-	if !strings.HasPrefix(got, "\rsimulating [#######") || !strings.Contains(got, " 25% 1.5s") {
+	if !strings.HasPrefix(got, "\rsimulating [#######") || !strings.Contains(got, " 25% 1.5s 1/4 ETA 5s") {
 		t.Errorf("draw wrote %q", got)
 	}
 }
