@@ -298,6 +298,10 @@ type world struct {
 
 	samples []sample // newest last, bounded
 
+	// oomRisk counts the ready instances whose memory a saturated load
+	// would exceed; with none, the per-step OOM check is skipped.
+	oomRisk int
+
 	budgetPerHour float64
 	breachSec     float64
 	predictions   []pendingPrediction // not yet scored, in order of target time
@@ -655,8 +659,13 @@ func (w *world) bill(in instance, t int64) {
 // recount sums the ready and billed capacity in base instances.
 func (w *world) recount() {
 	r := 0.0
+	w.oomRisk = 0
+	peak := w.svc.MemoryPerRequestGiB * float64(w.svc.Concurrency) // GiB at full concurrency, per unit
 	for _, in := range w.ready {
 		r += in.units
+		if w.svc.MemoryBaseGiB+peak*in.units > in.mem {
+			w.oomRisk++
+		}
 	}
 	p := r
 	for _, in := range w.pending {
@@ -743,6 +752,9 @@ func (w *world) memoryUtilization(served float64) float64 {
 // serves served req/s, exceeds its memory: it is killed and unavailable
 // for the start-up delay, still billed.
 func (w *world) oom(served float64) {
+	if w.oomRisk == 0 {
+		return // no ready instance can run out of memory even when saturated
+	}
 	killed := false
 	for i := 0; i < len(w.ready); {
 		in := w.ready[i]
