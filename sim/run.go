@@ -245,6 +245,7 @@ type sample struct {
 type stepInfo struct {
 	rate float64
 	need int
+	inv  float64 // 1/B(need·m), where need's Erlang B walk stopped
 }
 
 // world is the simulated environment of one run: it is the autoscaler's
@@ -515,7 +516,7 @@ func (w *world) stepBoundary() (done bool, err error) {
 
 func (w *world) closeStep() {
 	info := w.ahead[w.head]
-	lat := w.svc.latencyUnits(info.rate, w.readyUnits, w.backlog)
+	lat := w.svc.latencyAfterNeed(info.rate, info.need, info.inv, w.readyUnits, w.backlog)
 	miss := lat > w.svc.Objective.Seconds()
 	stepSec := float64(w.step) / 1e9
 	if miss {
@@ -554,7 +555,8 @@ func (w *world) fill(last int) error {
 			w.nSteps = k
 			break
 		}
-		w.ahead[(w.head+w.count)%len(w.ahead)] = stepInfo{rate: rate, need: w.svc.need(rate)}
+		need, inv := w.svc.needInv(rate)
+		w.ahead[(w.head+w.count)%len(w.ahead)] = stepInfo{rate: rate, need: need, inv: inv}
 		w.count++
 	}
 	return nil

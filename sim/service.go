@@ -157,12 +157,42 @@ func waitQuantile(c int, a, spare, tail float64) float64 {
 			return 0
 		}
 	}
+	return waitFromInv(c, a, inv, spare, tail)
+}
+
+// waitFromInv finishes waitQuantile from inv = 1/B(c), Erlang B with c
+// servers at offered load a.
+func waitFromInv(c int, a, inv, spare, tail float64) float64 {
 	b := 1 / inv
+	rho := a / float64(c)
 	erlangC := b / (1 - rho*(1-b))
 	if erlangC <= tail {
 		return 0
 	}
 	return math.Log(erlangC/tail) / spare
+}
+
+// latencyAfterNeed is latencyUnits for a step whose need was computed by
+// needInv: need instances and inv = 1/B(need·m) at the same arrival rate.
+// A pool at least that large continues the Erlang B walk from there
+// instead of starting it over; a smaller one starts over.
+func (s *Service) latencyAfterNeed(lambda float64, need int, inv, units, backlog float64) float64 {
+	if need <= 0 || units <= 0 {
+		return s.latencyUnits(lambda, units, backlog)
+	}
+	capacity := units * s.Capacity
+	if lambda >= capacity {
+		return math.Inf(1)
+	}
+	c := int(math.Ceil(units * float64(s.Concurrency)))
+	c0 := need * s.Concurrency
+	if c < c0 {
+		return s.latencyUnits(lambda, units, backlog)
+	}
+	st := float64(s.Concurrency) / s.Capacity
+	a := lambda * st
+	inv = erlangBInv(inv, c0, c, 1/a)
+	return st + waitFromInv(c, a, inv, capacity-lambda, 1-s.Quantile) + backlog/capacity
 }
 
 // Need returns the least instance count whose latency meets the objective
@@ -175,8 +205,15 @@ func (s Service) Need(lambda float64) int {
 // need walks the Erlang B recursion once, checking the objective at every
 // multiple of the concurrency, instead of recomputing it for each count.
 func (s *Service) need(lambda float64) int {
+	n, _ := s.needInv(lambda)
+	return n
+}
+
+// needInv is need, and also returns 1/B(n·m), where the walk stopped, for
+// latencyAfterNeed; (0, 1) when lambda is 0.
+func (s *Service) needInv(lambda float64) (int, float64) {
 	if lambda <= 0 {
-		return 0
+		return 0, 1
 	}
 	obj := s.Objective.Seconds()
 	st := float64(s.Concurrency) / s.Capacity
@@ -200,7 +237,7 @@ func (s *Service) need(lambda float64) int {
 			wq = math.Log(erlangC/tail) / (capacity - lambda)
 		}
 		if st+wq <= obj {
-			return n
+			return n, inv
 		}
 	}
 }

@@ -73,3 +73,21 @@ func TestNeedIsLeastCountMeetingObjective(t *testing.T) {
 		t.Errorf("Need(0) = %d, want 0", got)
 	}
 }
+
+// Continuing the Erlang B walk from where need stopped gives the latency
+// computed from scratch.
+func TestLatencyAfterNeedMatchesLatency(t *testing.T) {
+	s := Service{}.WithDefaults()
+	for _, lambda := range []float64{0.3, 12, 99, 150, 480.5, 999, 2500, 7777} {
+		need, inv := s.needInv(lambda)
+		for _, units := range []float64{0, 1, float64(need) - 1, float64(need), float64(need) + 0.5, float64(need) + 3, float64(need) * 2} {
+			for _, backlog := range []float64{0, 250} {
+				want := s.latencyUnits(lambda, units, backlog)
+				got := s.latencyAfterNeed(lambda, need, inv, units, backlog)
+				if math.IsInf(want, 1) != math.IsInf(got, 1) || (!math.IsInf(want, 1) && math.Abs(got-want) > 1e-9*math.Max(1, want)) {
+					t.Errorf("λ %v, %v units, backlog %v: %v, from scratch %v", lambda, units, backlog, got, want)
+				}
+			}
+		}
+	}
+}
