@@ -99,10 +99,12 @@ type Prediction struct {
 }
 
 // Forecasting is implemented by policies that forecast demand. After each
-// decision the simulator asks for the forecast it was based on and scores
-// it against the demand that came.
+// decision the simulator asks for the forecast made at it and scores it
+// against the demand that came.
 type Forecasting interface {
-	// LastPrediction returns the forecast behind the latest decision, and
-	// false when that decision used none.
+	// LastPrediction returns the forecast made at the latest decision —
+	// also when the policy did not act on it (a reactive fallback, a
+	// forecast-only mode), so that its accuracy is always scored — and
+	// false when that decision made none.
 	LastPrediction() (Prediction, bool)
 }

@@ -236,16 +236,7 @@ func SpendVsSLO(title string, sum Summary) (*plot.Plot, error) {
 	if len(sum.Policies) == 0 {
 		return nil, errNothing
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "spend (USD)"
-	p.Y.Label.Text = "SLO-miss minutes"
-	p.X.Tick.Marker = niceTicker{}
-	p.Y.Tick.Marker = niceTicker{}
-	p.Legend.Top = true
-	p.Add(plotter.NewGrid())
-	lo, hi := math.Inf(1), math.Inf(-1)
-	maxMiss := 0.0
+	p := newSpendSLOPlot(title)
 	var names plotter.XYLabels
 	for i, ps := range sum.Policies {
 		pt := plotter.XYs{{X: ps.SpendUSD, Y: ps.SLOMissMinutes}}
@@ -263,28 +254,57 @@ func SpendVsSLO(title string, sum Summary) (*plot.Plot, error) {
 		p.Legend.Add(label, s)
 		names.XYs = append(names.XYs, pt[0])
 		names.Labels = append(names.Labels, ps.Name)
-		lo, hi = math.Min(lo, ps.SpendUSD), math.Max(hi, ps.SpendUSD)
-		maxMiss = math.Max(maxMiss, ps.SLOMissMinutes)
 	}
+	if err := addPointLabels(p, names, vg.Point{X: vg.Points(7), Y: vg.Points(-4)}); err != nil {
+		return nil, err
+	}
+	fitSpendSLO(p, sum.Policies)
+	return p, nil
+}
+
+// newSpendSLOPlot returns an empty plot with the axes, grid and legend of
+// the spend-vs-SLO-miss plots.
+func newSpendSLOPlot(title string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "spend (USD)"
+	p.Y.Label.Text = "SLO-miss minutes"
+	p.X.Tick.Marker = niceTicker{}
+	p.Y.Tick.Marker = niceTicker{}
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// addPointLabels writes each label to the right of and below its point.
+func addPointLabels(p *plot.Plot, names plotter.XYLabels, offset vg.Point) error {
 	l, err := plotter.NewLabels(names)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for i := range l.TextStyle {
 		l.TextStyle[i].XAlign = draw.XLeft
 		l.TextStyle[i].YAlign = draw.YTop
 	}
-	l.Offset = vg.Point{X: vg.Points(7), Y: vg.Points(-4)}
+	l.Offset = offset
 	p.Add(l)
-	// Pad the spend axis by a tenth of the spread (or of the value), and
-	// more on the right for the labels.
+	return nil
+}
+
+// fitSpendSLO sets the axes to hold every score: the spend axis padded by a
+// tenth of the spread (or of the value), and more on the right for the
+// labels; the SLO axis from 0 with room for the legend.
+func fitSpendSLO(p *plot.Plot, scores []PolicySummary) {
+	lo, hi, maxMiss := math.Inf(1), math.Inf(-1), 0.0
+	for _, s := range scores {
+		lo, hi, maxMiss = math.Min(lo, s.SpendUSD), math.Max(hi, s.SpendUSD), math.Max(maxMiss, s.SLOMissMinutes)
+	}
 	pad := (hi - lo) / 10
 	if pad == 0 {
 		pad = math.Max(math.Abs(hi)/10, 1)
 	}
 	p.X.Min, p.X.Max = math.Max(0, lo-pad), hi+3*pad
 	p.Y.Min, p.Y.Max = 0, math.Max(maxMiss, 1)*1.3
-	return p, nil
 }
 
 // SweepSpendVsSLO plots the cells of a sweep as discs, spend in USD
@@ -295,14 +315,7 @@ func SweepSpendVsSLO(title string, cells, oracles []PolicySummary) (*plot.Plot, 
 	if len(cells) == 0 {
 		return nil, errNothing
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "spend (USD)"
-	p.Y.Label.Text = "SLO-miss minutes"
-	p.X.Tick.Marker = niceTicker{}
-	p.Y.Tick.Marker = niceTicker{}
-	p.Legend.Top = true
-	p.Add(plotter.NewGrid())
+	p := newSpendSLOPlot(title)
 	xy := func(ps []PolicySummary) plotter.XYs {
 		pts := make(plotter.XYs, len(ps))
 		for i, s := range ps {
@@ -331,26 +344,10 @@ func SweepSpendVsSLO(title string, cells, oracles []PolicySummary) (*plot.Plot, 
 		for _, s := range cells {
 			names.Labels = append(names.Labels, s.Name)
 		}
-		l, err := plotter.NewLabels(names)
-		if err != nil {
+		if err := addPointLabels(p, names, vg.Point{X: vg.Points(5), Y: vg.Points(-3)}); err != nil {
 			return nil, err
 		}
-		for i := range l.TextStyle {
-			l.TextStyle[i].XAlign = draw.XLeft
-			l.TextStyle[i].YAlign = draw.YTop
-		}
-		l.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(-3)}
-		p.Add(l)
 	}
-	lo, hi, maxMiss := math.Inf(1), math.Inf(-1), 0.0
-	for _, s := range append(slices.Clone(cells), oracles...) {
-		lo, hi, maxMiss = math.Min(lo, s.SpendUSD), math.Max(hi, s.SpendUSD), math.Max(maxMiss, s.SLOMissMinutes)
-	}
-	pad := (hi - lo) / 10
-	if pad == 0 {
-		pad = math.Max(math.Abs(hi)/10, 1)
-	}
-	p.X.Min, p.X.Max = math.Max(0, lo-pad), hi+3*pad
-	p.Y.Min, p.Y.Max = 0, math.Max(maxMiss, 1)*1.3
+	fitSpendSLO(p, append(slices.Clone(cells), oracles...))
 	return p, nil
 }

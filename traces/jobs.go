@@ -67,37 +67,23 @@ var submitCandidates = []string{ColSubmitTime, "timestamp", "time"}
 // OpenJobs opens the job trace at path, choosing the format by extension
 // (.csv or .parquet). The reader owns the file and closes it on Close.
 func OpenJobs(path string) (JobReader, error) {
-	format, err := formatOf(path)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	var r JobReader
-	switch format {
-	case formatCSV:
-		var jr *jobCSVReader
-		if jr, err = newJobCSVReader(path, f); err == nil {
-			jr.closer = f
-			r = jr
-		}
-	case formatParquet:
-		var st os.FileInfo
-		if st, err = f.Stat(); err == nil {
-			var jr *jobParquetReader
-			if jr, err = newJobParquetReader(path, f, st.Size()); err == nil {
-				jr.closer = f
-				r = jr
+	return openFile(path,
+		func(f *os.File) (JobReader, error) {
+			jr, err := newJobCSVReader(path, f)
+			if err != nil {
+				return nil, err
 			}
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return r, nil
+			jr.closer = f
+			return jr, nil
+		},
+		func(f *os.File, size int64) (JobReader, error) {
+			jr, err := newJobParquetReader(path, f, size)
+			if err != nil {
+				return nil, err
+			}
+			jr.closer = f
+			return jr, nil
+		})
 }
 
 // CreateJobs creates (or truncates) the job trace at path, choosing the

@@ -77,37 +77,51 @@ func (o *ReadOptions) orDefault() ReadOptions {
 // and closes it on Close. Errors are *os.PathError, ErrUnknownFormat, or
 // the errors of NewCSVReader and NewParquetReader.
 func Open(path string, opts *ReadOptions) (Reader, error) {
+	return openFile(path,
+		func(f *os.File) (Reader, error) {
+			cr, err := newCSVReader(path, f, opts)
+			if err != nil {
+				return nil, err
+			}
+			cr.closer = f
+			return cr, nil
+		},
+		func(f *os.File, size int64) (Reader, error) {
+			pr, err := newParquetReader(path, f, size, opts)
+			if err != nil {
+				return nil, err
+			}
+			pr.closer = f
+			return pr, nil
+		})
+}
+
+// openFile opens path and makes a reader of it with fromCSV or
+// fromParquet, as its extension says; the reader then owns the file. On
+// any error the file is closed.
+func openFile[R any](path string, fromCSV func(*os.File) (R, error), fromParquet func(*os.File, int64) (R, error)) (R, error) {
+	var zero R
 	format, err := formatOf(path)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	var r Reader
+	var r R
 	switch format {
 	case formatCSV:
-		var cr *csvReader
-		cr, err = newCSVReader(path, f, opts)
-		if cr != nil {
-			cr.closer = f
-			r = cr
-		}
+		r, err = fromCSV(f)
 	case formatParquet:
 		var st os.FileInfo
 		if st, err = f.Stat(); err == nil {
-			var pr *parquetReader
-			pr, err = newParquetReader(path, f, st.Size(), opts)
-			if pr != nil {
-				pr.closer = f
-				r = pr
-			}
+			r, err = fromParquet(f, st.Size())
 		}
 	}
 	if err != nil {
 		f.Close()
-		return nil, err
+		return zero, err
 	}
 	return r, nil
 }

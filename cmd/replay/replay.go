@@ -267,11 +267,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	steps := (int64(span) + int64(o.Step) - 1) / int64(o.Step)
 	bar := progress.Start(stderr, !o.Quiet && cli.IsTerminal(stderr), "replaying", steps*int64(len(pols)))
 	defer bar.Finish()
-	names := make([]string, len(pols))
-	for i, pc := range pols {
-		names[i] = pc.Label
-	}
-	rows, err := reports.NewTimelineWriter(filepath.Join(o.Out, reports.TimelineFile), cfg.Service.Capacity, names)
+	rows, err := backtest.Timeline(o.Out, cfg, pols)
 	if err != nil {
 		return err
 	}

@@ -118,17 +118,11 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 	bar := progress.Start(stderr, !opts.Quiet && cli.IsTerminal(stderr), "simulating", steps*int64(len(pols)))
 	defer bar.Finish()
 
-	labels := make([]string, len(pols))
-	for i, pc := range pols {
-		labels[i] = pc.Label
-	}
-	rows, err := reports.NewTimelineWriter(filepath.Join(opts.Out, reports.TimelineFile), cfg.Service.Capacity, labels)
+	rows, err := backtest.Timeline(opts.Out, cfg, pols)
 	if err != nil {
 		return reports.Summary{}, err
 	}
-	// Abort removes rows' temporary files when the run fails or is
-	// interrupted; after reports.Write has closed it, it does nothing.
-	defer rows.Abort()
+	defer rows.Abort() // removes its temporary files unless reports.Write closed it
 
 	results, timelines, err := backtest.Run(ctx, backtest.Job{
 		Config:   cfg,

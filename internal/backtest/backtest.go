@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -71,6 +72,17 @@ func Policies(names, files []string, env policy.Env) ([]policy.Configured, error
 func Env(cfg sim.Config) policy.Env {
 	cfg = cfg.WithDefaults()
 	return policy.Env{StartupDelay: cfg.Service.StartupDelay, SyncPeriod: cfg.SyncPeriod, Capacity: cfg.Service.Capacity}
+}
+
+// Timeline creates dir's timeline.parquet for the policies' steps, one
+// policy per label in order. Callers defer its Abort, which removes its
+// temporary files unless reports.Write has closed it.
+func Timeline(dir string, cfg sim.Config, pols []policy.Configured) (*reports.TimelineWriter, error) {
+	labels := make([]string, len(pols))
+	for i, pc := range pols {
+		labels[i] = pc.Label
+	}
+	return reports.NewTimelineWriter(filepath.Join(dir, reports.TimelineFile), cfg.WithDefaults().Service.Capacity, labels)
 }
 
 // Job is one load run through several policies.
