@@ -18,6 +18,7 @@ import (
 type csvSource struct {
 	name   string
 	r      *csv.Reader
+	tail   *lastByteReader
 	header []string
 	// first holds a copy of the first data record, read ahead so that a
 	// header-only input is reported as ErrEmpty by the constructor.
@@ -25,10 +26,11 @@ type csvSource struct {
 }
 
 func newCSVSource(name string, r io.Reader) (*csvSource, error) {
-	cr := csv.NewReader(r)
+	tail := &lastByteReader{r: r}
+	cr := csv.NewReader(tail)
 	cr.ReuseRecord = true
 	cr.TrimLeadingSpace = true
-	s := &csvSource{name: name, r: cr}
+	s := &csvSource{name: name, r: cr, tail: tail}
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, &ParseError{File: name, Err: errorf(ErrEmpty, "no header")}
@@ -54,7 +56,7 @@ func newCSVSource(name string, r io.Reader) (*csvSource, error) {
 		seen[h] = true
 	}
 	rec, err := cr.Read()
-	if err == io.EOF {
+	if err == io.EOF || (err != nil && s.tornTail()) {
 		return nil, &ParseError{File: name, Err: errorf(ErrEmpty, "header but no rows")}
 	}
 	if err != nil {
@@ -84,6 +86,34 @@ func (s *csvSource) read() ([]string, error) {
 		rec[i] = strings.TrimSpace(f)
 	}
 	return rec, nil
+}
+
+// lastByteReader remembers the last byte read, so that the source can tell
+// whether its input ended with a newline.
+type lastByteReader struct {
+	r    io.Reader
+	last byte
+}
+
+func (l *lastByteReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if n > 0 {
+		l.last = p[n-1]
+	}
+	return n, err
+}
+
+// tornTail reports whether the record that just failed to read or parse is
+// a torn last line: the last of the input, with no newline after it, as a
+// crash or power loss leaves a trace that was being appended to (cmd/autoscaler
+// --record). Readers end such a trace at the line before; a bad line followed
+// by others, or ended by a newline, stays an error. It reads on, so call it
+// only when the record is given up.
+func (s *csvSource) tornTail() bool {
+	if _, err := s.r.Read(); err != io.EOF {
+		return false
+	}
+	return s.tail.last != '\n'
 }
 
 func (s *csvSource) wrap(err error) error {
@@ -121,7 +151,9 @@ var _ Reader = (*csvReader)(nil)
 // ReadOptions.TimeColumn) and one or more numeric columns, in any order.
 // Fields may be quoted and are trimmed of surrounding space; a UTF-8 BOM is
 // ignored. Timestamps are RFC 3339 or Unix seconds (see the package
-// documentation). The constructor reads the header and the first record
+// documentation). A last line that does not parse and has no newline after
+// it is a torn append (a crash while the trace was being written) and ends
+// the trace without an error. The constructor reads the header and the first record
 // and returns ErrEmpty if either is missing. Close does not close r.
 func NewCSVReader(name string, r io.Reader, opts *ReadOptions) (Reader, error) {
 	cr, err := newCSVReader(name, r, opts)
@@ -168,6 +200,14 @@ func (r *csvReader) Next(row *Row) error {
 }
 
 func (r *csvReader) next(row *Row) error {
+	err := r.parse(row)
+	if err != nil && err != io.EOF && r.src.tornTail() {
+		return io.EOF
+	}
+	return err
+}
+
+func (r *csvReader) parse(row *Row) error {
 	rec, err := r.src.read()
 	if err != nil {
 		return err
