@@ -175,7 +175,7 @@ type Sample struct {
 	// may then scale out but not in (see NoScaleInOnPartial).
 	Partial bool
 	Missing []string // what was missing: "requests_per_second", "cpu", "memory", "quantum", "ready"
-	Err     error    // the first error, if any
+	Err     error    // the request rate's error when Obs is invalid, else the first error
 }
 
 // PromSource is the live MetricsSource: it evaluates one instant query per
@@ -253,7 +253,7 @@ func (s *PromSource) Sample(now time.Time) Sample {
 	miss := func(what string, err error) {
 		smp.Partial = true
 		smp.Missing = append(smp.Missing, what)
-		if smp.Err == nil {
+		if smp.Err == nil || what == "requests_per_second" {
 			smp.Err = err
 		}
 	}
