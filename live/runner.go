@@ -130,6 +130,9 @@ func (r *Runner) Pass(now time.Time) error {
 	if r.Guard != nil {
 		r.Guard.Partial = smp.Partial
 	}
+	if r.Clock == nil {
+		r.Clock = RealClock{}
+	}
 	start := r.Clock.Now()
 	if r.Orchestrator != nil {
 		r.Orchestrator.Reset()
