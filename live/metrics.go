@@ -32,11 +32,11 @@ type Metrics struct {
 	CPU, Memory, Quantum, Instances, Cost, Health prometheus.Gauge
 
 	RequestRate, Ready, Desired, LastDecision prometheus.Gauge
-	Decisions, ScaleActions, BreakerTrips    *prometheus.CounterVec
-	ObservationFailures                      *prometheus.CounterVec
-	Retries                                  prometheus.Counter
-	BreakerState                             *prometheus.GaugeVec
-	DecisionLatency                          prometheus.Histogram
+	Decisions, ScaleActions, BreakerTrips     *prometheus.CounterVec
+	ObservationFailures                       *prometheus.CounterVec
+	Retries                                   prometheus.Counter
+	BreakerState                              *prometheus.GaugeVec
+	DecisionLatency                           prometheus.Histogram
 }
 
 // NewMetrics creates the metrics and registers them with reg.
