@@ -187,6 +187,8 @@ type PromSource struct {
 	opts    PromOptions
 	status  StatusReader
 	breaker *autoscaler.Breaker
+	// lastStatus is the last status the orchestrator gave.
+	lastStatus Status
 
 	mu   sync.Mutex
 	last Sample
@@ -260,7 +262,12 @@ func (s *PromSource) Sample(now time.Time) Sample {
 	if s.status != nil {
 		st, err := s.status.Status(now)
 		if err != nil {
+			// Keep deciding on the last count read: stale, so the sample
+			// is partial and the policy may scale out but not in.
 			miss("ready", err)
+			st = s.lastStatus
+		} else {
+			s.lastStatus = st
 		}
 		smp.Obs.Ready, smp.Obs.Starting = st.Ready, st.Starting
 	}
