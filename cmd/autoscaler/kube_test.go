@@ -243,3 +243,28 @@ func scanRecording(t *testing.T, path string) (int, float64) {
 		top = math.Max(top, row.Values[0])
 	}
 }
+
+// TestDryRun checks that --dry-run decides, sends the update with
+// dryRun=All (so RBAC and validation are exercised) and changes nothing.
+func TestDryRun(t *testing.T) {
+	cs := kubeClient(t)
+	ns := createDeployment(t, cs)
+	exp := startExporter(t, 45)
+	prom := startPrometheus(t, exp.addr())
+	pol := filepath.Join(t.TempDir(), "hpa.yaml")
+	os.WriteFile(pol, []byte(hpaFile), 0o644)
+	a := startAutoscaler(t, "--prometheus", prom, "--query", "omnixan_test_requests_per_second",
+		"--target", "deployment/web", "--namespace", ns, "--policy-file", pol, "--sync-period", "1s", "--dry-run")
+	waitFor(t, "three dry-run scale decisions", 60*time.Second, func() bool {
+		n := 0
+		for _, d := range a.decisions() {
+			if d["scaled"] == true && d["err"] == nil {
+				n++
+			}
+		}
+		return n >= 3
+	})
+	if s, _ := replicas(cs, ns); s != 1 {
+		t.Errorf("%d replicas after a dry run, want 1", s)
+	}
+}

@@ -178,7 +178,10 @@ func configError(field, problem string, err error) error {
 // environment (getenv, environ) and then from the --config file.
 func (o *Options) Load(fs *pflag.FlagSet, args []string, environ []string) error {
 	if err := fs.Parse(args); err != nil {
-		return cli.Usage(err)
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return configError("command line", "", err)
 	}
 	if fs.NArg() > 0 {
 		return cli.Usage(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
