@@ -28,8 +28,8 @@ done
 PKI=$STATE_DIR/pki
 mkdir -p "$PKI" "$STATE_DIR/etcd"
 : > "$STATE_DIR/pids"
-t0=$(date +%s.%N)
-since() { printf '%.1fs' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
+t0=$(date +%s%N)
+since() { local ms=$(( ($(date +%s%N) - t0) / 1000000 )); printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100)); }
 
 # PKI: a CA, the API server's certificate for 127.0.0.1, the service-account key, a token.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=omnixan-test-ca" \
