@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/pflag"
 
 	"github.com/omnixan/omnixan/live"
@@ -168,3 +171,56 @@ current-context: sa
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestGrafanaDashboard checks that every metric the dashboard queries is
+// one the autoscaler exports.
+func TestGrafanaDashboard(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "grafana-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := live.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.DecisionLatency.Observe(0.001) // a histogram shows up once observed
+	m.ScaleActions.WithLabelValues("up", "ok").Inc()
+	m.ObservationFailures.WithLabelValues("cpu").Inc()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, mf := range mfs {
+		known[mf.GetName()] = true
+		known[mf.GetName()+"_bucket"] = true
+	}
+	name := regexp.MustCompile(`([a-zA-Z_:][a-zA-Z0-9_:]*)\{`)
+	n := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, sm := range name.FindAllStringSubmatch(tg.Expr, -1) {
+				n++
+				if !known[sm[1]] {
+					t.Errorf("panel %q queries %s, which the autoscaler does not export", p.Title, sm[1])
+				}
+			}
+		}
+	}
+	if n < 15 {
+		t.Errorf("only %d metric selectors found in the dashboard", n)
+	}
+}
