@@ -267,4 +267,44 @@ func TestDryRun(t *testing.T) {
 	if s, _ := replicas(cs, ns); s != 1 {
 		t.Errorf("%d replicas after a dry run, want 1", s)
 	}
+	// SIGTERM: exit 0, promptly, saying so.
+	if code := a.stop(t, syscall.SIGTERM, 15*time.Second); code != 0 {
+		t.Errorf("exit status %d after SIGTERM, want 0", code)
+	}
+	if !strings.Contains(a.logs(), `"msg":"stopped"`) {
+		t.Error(`no "stopped" in the log`)
+	}
+}
+
+// TestStatefulSet scales a StatefulSet through its scale subresource.
+func TestStatefulSet(t *testing.T) {
+	cs := kubeClient(t)
+	ns := createDeployment(t, cs)
+	one := int32(1)
+	labels := map[string]string{"app": "db"}
+	_, err := cs.AppsV1().StatefulSets(ns).Create(context.Background(), &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "db"},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{NodeSelector: map[string]string{"type": "kwok"},
+					Containers: []corev1.Container{{Name: "db", Image: "omnixan.test/db:fake"}}},
+			},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := startExporter(t, 35)
+	prom := startPrometheus(t, exp.addr())
+	pol := filepath.Join(t.TempDir(), "hpa.yaml")
+	os.WriteFile(pol, []byte(hpaFile), 0o644)
+	startAutoscaler(t, "--prometheus", prom, "--query", "omnixan_test_requests_per_second",
+		"--target", "statefulset/db", "--namespace", ns, "--policy-file", pol, "--sync-period", "1s")
+	waitFor(t, "4 StatefulSet replicas, 4 ready", 60*time.Second, func() bool {
+		s, err := cs.AppsV1().StatefulSets(ns).Get(context.Background(), "db", metav1.GetOptions{})
+		return err == nil && *s.Spec.Replicas == 4 && s.Status.ReadyReplicas == 4
+	})
 }
