@@ -36,7 +36,9 @@ type ProcessOptions struct {
 	// [10 s].
 	Grace time.Duration
 	// RestartDelay is the wait before a dead instance is started again
-	// [1 s].
+	// [1 s]. It doubles, up to 32 times itself, each time an instance dies
+	// within a minute of its start (a crash loop), and is back to
+	// RestartDelay once an instance has run for a minute.
 	RestartDelay time.Duration
 	// LB, when not nil, gets each instance registered once ready, drained
 	// before it is stopped and deregistered once it is gone.
@@ -50,7 +52,8 @@ type ProcessOptions struct {
 // command running. Scale starts the missing ones (lowest free index first)
 // and stops the surplus (highest index first): drain in the load balancer,
 // SIGTERM to the process group, SIGKILL after Grace, deregister. An instance
-// that dies while still wanted is started again after RestartDelay.
+// that dies while still wanted is started again after RestartDelay, with
+// backoff when it keeps dying.
 // Stopping happens in the background; Current counts only wanted instances.
 // Processes is safe for concurrent use.
 type Processes struct {
@@ -72,6 +75,8 @@ type instance struct {
 	pid      int
 	ready    bool
 	stopping bool
+	started  time.Time     // when the current process started
+	crashes  int           // deaths in a row within a minute of starting
 	done     chan struct{} // closed when the current process has exited
 }
 
@@ -256,7 +261,7 @@ func (p *Processes) start(in *instance) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("process orchestrator: start %s: %w", in.name, err)
 	}
-	in.cmd, in.pid, in.ready = cmd, cmd.Process.Pid, false
+	in.cmd, in.pid, in.ready, in.started = cmd, cmd.Process.Pid, false, time.Now()
 	in.done = make(chan struct{})
 	p.opts.Log.Info("instance started", "instance", in.name, "pid", in.pid, "port", in.port)
 	p.wg.Add(2)
@@ -276,8 +281,14 @@ func (p *Processes) watch(in *instance, cmd *exec.Cmd, done chan struct{}) {
 		return
 	}
 	in.ready = false
+	if time.Since(in.started) < time.Minute {
+		in.crashes++
+	} else {
+		in.crashes = 0
+	}
+	delay := p.opts.RestartDelay << min(max(in.crashes-1, 0), 5)
 	p.mu.Unlock()
-	p.opts.Log.Warn("instance died", "instance", in.name, "pid", cmd.Process.Pid, "err", errString(err))
+	p.opts.Log.Warn("instance died", "instance", in.name, "pid", cmd.Process.Pid, "err", errString(err), "restart_in", delay.String())
 	if p.opts.LB != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := p.opts.LB.Drain(ctx, in.name); err != nil {
@@ -285,7 +296,7 @@ func (p *Processes) watch(in *instance, cmd *exec.Cmd, done chan struct{}) {
 		}
 		cancel()
 	}
-	time.Sleep(p.opts.RestartDelay)
+	time.Sleep(delay)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if in.stopping || p.closed || in.cmd != cmd {

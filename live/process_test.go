@@ -204,3 +204,25 @@ func TestSplitCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestProcessesCrashLoop checks that an instance that keeps dying is
+// restarted with growing delays, not as fast as it dies.
+func TestProcessesCrashLoop(t *testing.T) {
+	p, err := NewProcesses(ProcessOptions{Command: []string{"sh", "-c", "exit 3"}, RestartDelay: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	if err := p.Scale(time.Now(), 1); err != nil {
+		t.Fatal(err)
+	}
+	// Delays 50, 100, 200, 400, 800 ms: 4 restarts by 1.2 s (without
+	// backoff there would be about 20).
+	time.Sleep(1200 * time.Millisecond)
+	if n := p.Restarts(); n < 3 || n > 5 {
+		t.Errorf("%d restarts in 1.2 s, want 3 to 5 with backoff", n)
+	}
+	if n, _ := p.Current(time.Now()); n != 1 {
+		t.Errorf("Current = %d, want 1: a crashing instance is still wanted", n)
+	}
+}

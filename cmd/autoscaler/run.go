@@ -103,11 +103,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := o.logger(stderr)
-	return serve(ctx, &o, log)
+	return serve(ctx, &o, log, stdout)
 }
 
 // serve builds the pieces and runs until ctx ends.
-func serve(ctx context.Context, o *Options, log *slog.Logger) error {
+// The process target's instances write to stdout, so that stderr holds
+// only the autoscaler's own log.
+func serve(ctx context.Context, o *Options, log *slog.Logger, stdout io.Writer) error {
 	pol, err := o.policy()
 	if err != nil {
 		return err
@@ -140,7 +142,7 @@ func serve(ctx context.Context, o *Options, log *slog.Logger) error {
 		}
 		procs, err = live.NewProcesses(live.ProcessOptions{
 			Command: tgt.command, Name: o.ProcessName, BasePort: o.ProcessBasePort,
-			Grace: o.ProcessGrace, LB: lb, Stdout: os.Stderr, Stderr: os.Stderr, Log: log,
+			Grace: o.ProcessGrace, LB: lb, Stdout: stdout, Stderr: stdout, Log: log,
 		})
 		if err != nil {
 			return configError(o.where("target"), "", err)
