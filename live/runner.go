@@ -56,9 +56,11 @@ type Runner struct {
 	Metrics        *Metrics      // nil: none
 	Recorder       *Recorder     // nil: none
 
-	ready    atomic.Bool
-	lastPass atomic.Int64 // Unix nanoseconds of the last pass
-	passes   atomic.Int64
+	once      sync.Once
+	ready     atomic.Bool
+	lastPass  atomic.Int64 // Unix nanoseconds of the last pass
+	syncNanos atomic.Int64 // Sync, for Healthz
+	passes    atomic.Int64
 
 	mu       sync.Mutex
 	lastRate float64
@@ -75,16 +77,7 @@ func (r *Runner) Passes() int64 { return r.passes.Load() }
 // fsyncs the recording and returns nil. Only a recording failure ends it
 // early, with that error.
 func (r *Runner) Run(ctx context.Context) error {
-	if r.Sync <= 0 {
-		r.Sync = 15 * time.Second
-	}
-	if r.Clock == nil {
-		r.Clock = RealClock{}
-	}
-	if r.Log == nil {
-		r.Log = slog.New(slog.DiscardHandler)
-	}
-	r.trips = map[string]int{}
+	r.once.Do(r.defaults)
 	next := r.Clock.Now()
 	for {
 		now := r.Clock.Now()
@@ -117,6 +110,21 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
+// defaults fills in the zero fields.
+func (r *Runner) defaults() {
+	if r.Sync <= 0 {
+		r.Sync = 15 * time.Second
+	}
+	if r.Clock == nil {
+		r.Clock = RealClock{}
+	}
+	if r.Log == nil {
+		r.Log = slog.New(slog.DiscardHandler)
+	}
+	r.trips = map[string]int{}
+	r.syncNanos.Store(int64(r.Sync))
+}
+
 func (r *Runner) finish() error {
 	if r.Recorder != nil {
 		return r.Recorder.Sync()
@@ -124,14 +132,13 @@ func (r *Runner) finish() error {
 	return nil
 }
 
-// Pass makes one pass at time now: sample, decide, act, report.
+// Pass makes one pass at time now: sample, decide, act, report. Run calls
+// it once per sync period; call it directly only when not using Run.
 func (r *Runner) Pass(now time.Time) error {
+	r.once.Do(r.defaults)
 	smp := r.Source.Sample(now)
 	if r.Guard != nil {
 		r.Guard.Partial = smp.Partial
-	}
-	if r.Clock == nil {
-		r.Clock = RealClock{}
 	}
 	start := r.Clock.Now()
 	if r.Orchestrator != nil {
@@ -287,16 +294,10 @@ func (r *Runner) export(now time.Time, d autoscaler.Decision, smp Sample, cur in
 // Healthz answers 200 while passes keep coming (the last one less than
 // three sync periods ago, or none yet), else 503.
 func (r *Runner) Healthz(w http.ResponseWriter, req *http.Request) {
-	last := r.lastPass.Load()
-	sync := r.Sync
-	if sync <= 0 {
-		sync = 15 * time.Second
-	}
-	clk := r.Clock
-	if clk == nil {
-		clk = RealClock{}
-	}
-	if last != 0 && clk.Since(time.Unix(0, last)) > 3*sync+30*time.Second {
+	last, sync := r.lastPass.Load(), time.Duration(r.syncNanos.Load())
+	// The last pass's time is the Runner's clock; health is judged on the
+	// wall clock, which is the same one outside tests.
+	if last != 0 && time.Since(time.Unix(0, last)) > 3*sync+30*time.Second {
 		http.Error(w, "control loop stalled", http.StatusServiceUnavailable)
 		return
 	}
