@@ -2,6 +2,8 @@ package live
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -115,5 +117,33 @@ func TestKube(t *testing.T) {
 
 	if _, err := NewKubeForClient(KubeOptions{Kind: "pod", Name: "x"}, f.client()); err == nil {
 		t.Error("kind pod accepted")
+	}
+}
+
+func TestRESTConfigContext(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters:
+- {name: a, cluster: {server: "https://127.0.0.1:1111"}}
+- {name: b, cluster: {server: "https://127.0.0.1:2222"}}
+users: [{name: u, user: {token: t}}]
+contexts:
+- {name: ca, context: {cluster: a, user: u, namespace: shop}}
+- {name: cb, context: {cluster: b, user: u}}
+current-context: ca
+`), 0o600)
+	tests := []struct{ context, host, ns string }{
+		{"", "https://127.0.0.1:1111", "shop"},
+		{"cb", "https://127.0.0.1:2222", "default"},
+	}
+	for _, tt := range tests {
+		cfg, ns, err := RESTConfig(kc, tt.context)
+		if err != nil || cfg.Host != tt.host || ns != tt.ns {
+			t.Errorf("context %q: host %q, namespace %q, %v; want %q, %q", tt.context, cfg.Host, ns, err, tt.host, tt.ns)
+		}
+	}
+	if _, _, err := RESTConfig(kc, "nope"); err == nil {
+		t.Error("an unknown context: no error")
 	}
 }
