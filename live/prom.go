@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/omnixan/omnixan/autoscaler"
@@ -181,17 +180,13 @@ type Sample struct {
 // PromSource is the live MetricsSource: it evaluates one instant query per
 // metric against Prometheus and asks the orchestrator (a StatusReader)
 // how many instances are ready. Its own circuit breaker guards the queries.
-// It is not safe for concurrent use, except Last, which may be called from
-// any goroutine.
+// It is not safe for concurrent use.
 type PromSource struct {
 	opts    PromOptions
 	status  StatusReader
 	breaker *autoscaler.Breaker
 	// lastStatus is the last status the orchestrator gave.
 	lastStatus Status
-
-	mu   sync.Mutex
-	last Sample
 }
 
 var _ autoscaler.MetricsSource = (*PromSource)(nil)
@@ -231,13 +226,6 @@ func NewPromSource(opts PromOptions, status StatusReader) (*PromSource, error) {
 // Breaker returns the breaker around the queries.
 func (s *PromSource) Breaker() *autoscaler.Breaker { return s.breaker }
 
-// Last returns the latest Sample.
-func (s *PromSource) Last() Sample {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last
-}
-
 // Observe implements autoscaler.MetricsSource: see Sample for what it
 // fills in. The error is that of the request-rate query (the observation is
 // then invalid); secondary failures only make the sample partial.
@@ -273,7 +261,6 @@ func (s *PromSource) Sample(now time.Time) Sample {
 	}
 	if !s.breaker.Allow(now) {
 		miss("requests_per_second", fmt.Errorf("%w until %s", ErrMetricsBreakerOpen, s.breaker.ReadyAt(now).Format(time.RFC3339)))
-		s.setLast(smp)
 		return smp
 	}
 	rate, err := s.query(now, s.opts.Queries.RequestRate)
@@ -286,7 +273,6 @@ func (s *PromSource) Sample(now time.Time) Sample {
 	}
 	if err != nil {
 		miss("requests_per_second", err)
-		s.setLast(smp)
 		return smp
 	}
 	smp.Obs.Valid = true
@@ -314,14 +300,7 @@ func (s *PromSource) Sample(now time.Time) Sample {
 		}
 		smp.Quantum = math.Max(v, 0)
 	}
-	s.setLast(smp)
 	return smp
-}
-
-func (s *PromSource) setLast(smp Sample) {
-	s.mu.Lock()
-	s.last = smp
-	s.mu.Unlock()
 }
 
 func (s *PromSource) query(now time.Time, expr string) (float64, error) {
