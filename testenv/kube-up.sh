@@ -28,6 +28,9 @@ done
 PKI=$STATE_DIR/pki
 mkdir -p "$PKI" "$STATE_DIR/etcd"
 : > "$STATE_DIR/pids"
+# On any failure, stop what was started (the caller never learns STATE_DIR).
+up=0
+trap '[ $up = 1 ] || { echo "kube-up.sh failed; logs in $STATE_DIR" >&2; "$HERE/stop-pids.sh" "$STATE_DIR"; }' EXIT
 t0=$(date +%s%N)
 since() { local ms=$(( ($(date +%s%N) - t0) / 1000000 )); printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100)); }
 
@@ -127,6 +130,7 @@ KUBE_STATE_DIR=$STATE_DIR
 KUBECONFIG=$STATE_DIR/kubeconfig
 KUBE_URL=$URL
 ENV
+up=1
 echo "STATE_DIR=$STATE_DIR"
 cat "$STATE_DIR/env"
 echo "up in $(since); teardown: $HERE/kube-down.sh $STATE_DIR --rm"
