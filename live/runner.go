@@ -181,6 +181,9 @@ func (r *Runner) report(now time.Time, d autoscaler.Decision, smp Sample, retry 
 		slog.String("reason", d.Reason),
 		slog.Bool("scaled", d.Scaled),
 	}
+	if !d.Size.IsZero() { // not actuated live: no orchestrator here resizes
+		attrs = append(attrs, slog.Float64("size_cpu", d.Size.CPU), slog.Float64("size_memory_gib", d.Size.MemoryGiB))
+	}
 	if smp.Partial {
 		attrs = append(attrs, slog.Any("missing", smp.Missing))
 		if smp.Err != nil {
