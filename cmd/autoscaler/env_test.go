@@ -54,12 +54,17 @@ func need(t *testing.T, what string, err error) {
 type exporter struct {
 	srv  *httptest.Server
 	bits atomic.Uint64
+	down atomic.Bool // answer 503: Prometheus marks the series stale
 }
 
 func startExporter(t *testing.T, v float64) *exporter {
 	e := &exporter{}
 	e.set(v)
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		fmt.Fprintf(w, "# HELP omnixan_test_requests_per_second Test load.\n# TYPE omnixan_test_requests_per_second gauge\nomnixan_test_requests_per_second %g\n", e.get())
 	}))

@@ -147,8 +147,34 @@ func TestProcessesBehindHAProxy(t *testing.T) {
 		t.Error("no \"instance died\" in the log")
 	}
 
-	// Load drops: the surplus is drained, stopped and removed.
+	// The exporter fails: no data, so no scale-in although the load it
+	// would show has dropped; /metrics says the autoscaler is unhealthy.
 	exp.set(5)
+	exp.down.Store(true)
+	invalid := func() int {
+		n := 0
+		for _, d := range a.decisions() {
+			if d["valid"] == false {
+				n++
+			}
+		}
+		return n
+	}
+	before := invalid() // the first passes may have had no data yet
+	waitFor(t, "three passes without data", 30*time.Second, func() bool { return invalid() >= before+3 })
+	if got := ours(); !slices.Equal(got, want(3)) {
+		t.Errorf("scaled in without data: backend %v", got)
+	}
+	if v := a.metric("health_status"); v != 0 {
+		t.Errorf("health_status %v without data, want 0", v)
+	}
+	if v := a.metric(`omnixan_autoscaler_observation_failures_total{metric="requests_per_second"}`); !(v >= 3) {
+		t.Errorf("request-rate failures %v, want ≥ 3", v)
+	}
+
+	// Data again, and the load has dropped: the surplus is drained,
+	// stopped and removed.
+	exp.down.Store(false)
 	waitFor(t, "back to one instance", 30*time.Second, func() bool {
 		return slices.Equal(ours(), want(1)) && len(pidsListening(base+1)) == 0 && len(pidsListening(base+2)) == 0
 	})
