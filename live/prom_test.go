@@ -108,8 +108,20 @@ type fixedStatus struct {
 
 func (f fixedStatus) Status(time.Time) (Status, error) { return f.st, f.err }
 
+type toggleStatus struct {
+	st  Status
+	err error
+}
+
+func (f *toggleStatus) Status(time.Time) (Status, error) {
+	if f.err != nil {
+		return Status{}, f.err
+	}
+	return f.st, nil
+}
+
 func TestPromSourceSample(t *testing.T) {
-	fp := &fakeProm{answers: map[string]string{"rate": vector("30"), "cpu": vector("0.6")}}
+	fp := &fakeProm{answers: map[string]string{"rate": vector("30"), "cpu": vector("0.6"), "mem": vector("0.4"), "qpu": vector("7", "5")}}
 	srv := httptest.NewServer(fp)
 	defer srv.Close()
 	now := time.Now()
@@ -123,8 +135,15 @@ func TestPromSourceSample(t *testing.T) {
 		t.Errorf("derived utilisation: %+v", smp)
 	}
 
+	// Every query configured and answered.
+	s, _ = NewPromSource(PromOptions{URL: srv.URL, Queries: Queries{RequestRate: "rate", CPU: "cpu", Memory: "mem", Quantum: "qpu"}}, fixedStatus{st: Status{Ready: 2}})
+	smp = s.Sample(now)
+	if !smp.Obs.Valid || smp.Partial || smp.Obs.Utilization != 0.6 || smp.Obs.MemoryUtilization != 0.4 || smp.Quantum != 12 {
+		t.Errorf("all queries: %+v", smp)
+	}
+
 	// A configured query that fails makes the sample partial, not invalid.
-	s, _ = NewPromSource(PromOptions{URL: srv.URL, Queries: Queries{RequestRate: "rate", CPU: "cpu", Memory: "mem"}}, fixedStatus{st: Status{Ready: 2}})
+	s, _ = NewPromSource(PromOptions{URL: srv.URL, Queries: Queries{RequestRate: "rate", CPU: "cpu", Memory: "memory"}}, fixedStatus{st: Status{Ready: 2}})
 	smp = s.Sample(now)
 	if !smp.Obs.Valid || !smp.Partial || smp.Obs.Utilization != 0.6 || len(smp.Missing) != 1 || smp.Missing[0] != "memory" {
 		t.Errorf("missing memory: %+v", smp)
@@ -133,6 +152,15 @@ func TestPromSourceSample(t *testing.T) {
 	s, _ = NewPromSource(PromOptions{URL: srv.URL, Queries: Queries{RequestRate: "rate"}}, fixedStatus{err: errors.New("down")})
 	if smp = s.Sample(now); !smp.Obs.Valid || !smp.Partial {
 		t.Errorf("no ready count: %+v", smp)
+	}
+
+	// After a good read, a failed one stands in with the last count.
+	st := &toggleStatus{st: Status{Ready: 3, Starting: 1}}
+	s, _ = NewPromSource(PromOptions{URL: srv.URL, Queries: Queries{RequestRate: "rate"}}, st)
+	s.Sample(now)
+	st.err = errors.New("down")
+	if smp = s.Sample(now); !smp.Partial || smp.Obs.Ready != 3 || smp.Obs.Starting != 1 {
+		t.Errorf("stale ready count: %+v", smp)
 	}
 
 	// No request rate: invalid, and Observe returns the error.
