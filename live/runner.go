@@ -167,20 +167,23 @@ func (r *Runner) report(now time.Time, d autoscaler.Decision, smp Sample, retry 
 	if d.Scaled && d.Err == nil {
 		cur = d.Target
 	}
-	attrs := []slog.Attr{
-		slog.Bool("retry", retry),
-		slog.Bool("valid", obs.Valid),
-		slog.Float64("requests_per_second", obs.RequestRate),
-		slog.Float64("cpu_utilization", obs.Utilization),
-		slog.Float64("memory_utilization", obs.MemoryUtilization),
-		slog.Int("ready", obs.Ready),
-		slog.Int("starting", obs.Starting),
+	attrs := make([]slog.Attr, 0, 20)
+	attrs = append(attrs, slog.Bool("retry", retry))
+	if !retry { // a retry repeats a call; its inputs are those of the pass that decided it
+		attrs = append(attrs,
+			slog.Bool("valid", obs.Valid),
+			slog.Float64("requests_per_second", obs.RequestRate),
+			slog.Float64("cpu_utilization", obs.Utilization),
+			slog.Float64("memory_utilization", obs.MemoryUtilization),
+			slog.Int("ready", obs.Ready),
+			slog.Int("starting", obs.Starting))
+	}
+	attrs = append(attrs,
 		slog.Int("current", d.Previous),
 		slog.Int("proposed", d.Proposed),
 		slog.Int("target", d.Target),
 		slog.String("reason", d.Reason),
-		slog.Bool("scaled", d.Scaled),
-	}
+		slog.Bool("scaled", d.Scaled))
 	if !d.Size.IsZero() { // not actuated live: no orchestrator here resizes
 		attrs = append(attrs, slog.Float64("size_cpu", d.Size.CPU), slog.Float64("size_memory_gib", d.Size.MemoryGiB))
 	}
@@ -287,10 +290,11 @@ func (r *Runner) export(now time.Time, d autoscaler.Decision, smp Sample, cur in
 		}
 		r.mu.Unlock()
 	}
-	if healthy {
-		m.Health.Set(1)
-	} else {
+	switch {
+	case !healthy:
 		m.Health.Set(0)
+	case !retry: // a retry has no observation: the last pass's stands
+		m.Health.Set(1)
 	}
 }
 
