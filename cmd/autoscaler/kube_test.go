@@ -185,10 +185,20 @@ func TestKubernetes(t *testing.T) {
 	if len(ds) < 10 {
 		t.Fatalf("%d decisions logged", len(ds))
 	}
-	for _, k := range []string{"requests_per_second", "ready", "current", "proposed", "target", "reason", "scaled"} {
-		if _, ok := ds[len(ds)-1][k]; !ok {
-			t.Errorf("decision log line without %q: %v", k, ds[len(ds)-1])
+	retries := 0
+	for _, d := range ds {
+		if d["retry"] == true {
+			retries++
+			continue
 		}
+		for _, k := range []string{"valid", "requests_per_second", "ready", "current", "proposed", "target", "reason", "scaled"} {
+			if _, ok := d[k]; !ok {
+				t.Fatalf("decision log line without %q: %v", k, d)
+			}
+		}
+	}
+	if retries == 0 {
+		t.Error("no retry logged during the API server outage")
 	}
 
 	// kill -9 while recording, with a torn line as a crash mid-write would
