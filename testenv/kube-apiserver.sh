@@ -13,11 +13,18 @@ stop)
   kill "$p" 2>/dev/null || true
   for _ in $(seq 1 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$p" 2>/dev/null || true
-  rm -f "$pidfile" ;;
+  mv "$pidfile" "$pidfile.old" ;;
 start)
   bash "$STATE_DIR/kube-apiserver.run" &
   echo $! > "$pidfile"
-  echo $! >> "$STATE_DIR/pids"   # newest last: kube-down stops it before etcd
+  # Keep its place in the stop order (after the controllers, before etcd):
+  # a restarted API server takes the line of the one it replaces.
+  if [ -f "$pidfile.old" ]; then
+    sed -i "s/^$(cat "$pidfile.old")\$/$!/" "$STATE_DIR/pids"
+    rm -f "$pidfile.old"
+  else
+    echo $! >> "$STATE_DIR/pids"
+  fi
   url=https://127.0.0.1:$(cat "$STATE_DIR/kube-port")/readyz
   for _ in $(seq 1 600); do
     curl -sf --cacert "$STATE_DIR/ca.crt" -H "Authorization: Bearer $(cat "$STATE_DIR/token")" "$url" >/dev/null && exit 0
