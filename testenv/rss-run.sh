@@ -68,8 +68,13 @@ peak=$(tail -n +2 "$WORK/rss.csv" | cut -d, -f2 | sort -n | tail -1)
 last=$(tail -1 "$WORK/rss.csv" | cut -d, -f2)
 passes=$(grep -c '"msg":"decision"' "$WORK/autoscaler.log" || true)
 scales=$(grep -c '"scaled":true' "$WORK/autoscaler.log" || true)
-gomem=$(curl -sf "http://$MADDR/metrics" | awk '/^process_resident_memory_bytes / {printf "%.1f", $2/1048576}')
+metrics=$(curl -sf "http://$MADDR/metrics")
+gomem=$(echo "$metrics" | awk '/^process_resident_memory_bytes / {printf "%.1f", $2/1048576}')
+# The decision latency's p99, as the upper bound of the histogram bucket it falls in.
+p99=$(echo "$metrics" | awk -F'[{}" ]+' '/^omnixan_autoscaler_decision_latency_seconds_bucket/ {le[n]=$3; c[n++]=$NF}
+  END {for (i = 0; i < n; i++) if (c[i] >= 0.99 * c[n-1]) {print le[i]; exit}}')
 echo "run: ${DURATION}s at 1s sync, $passes decisions, $scales scale calls, $(( $(wc -l < "$WORK/recording.csv") - 1 )) rows recorded"
 echo "RSS: peak $((peak / 1024)) MiB ($peak KiB), last $((last / 1024)) MiB; process_resident_memory_bytes at the end: $gomem MiB"
+echo "decision latency (observation to orchestrator call, without the orchestrator's time): p99 ≤ ${p99}s"
 echo "samples: $WORK/rss.csv"
 kube -X DELETE "$URL/api/v1/namespaces/$NS" >/dev/null || true
