@@ -169,13 +169,16 @@
 //     upper bound, with 1 qubit as the minimum. With MaxQubits = m, u is
 //     drawn from U[0, u_m) where Q(u_m) = m + 0.5, which truncates the
 //     distribution to at most m qubits without distorting it below m.
+//   - Circuits (the batch size): likewise, between (0, 1), (0.10, 1),
+//     (0.50, 2), (0.90, 680), (0.99, 900), (1, 900), from a stream of its
+//     own, so adding it moved no other draw.
 //   - Backend: uniform over ArrivalOptions.Backends.
 //
 // # Randomness
 //
 // Generators draw only from math/rand/v2 PCG sources,
 // rand.New(rand.NewPCG(Seed, stream)), one stream per component (load noise;
-// arrival times; MMPP state; job attributes; backend choice), so the same
+// arrival times; MMPP state; job attributes; backend choice; circuits), so the same
 // options and seed give the same output bit for bit, and changing, for
 // example, the backend list does not move the arrival times.
 //

@@ -24,6 +24,9 @@ type Job struct {
 	Shots int
 	// Depth is the circuit depth in layers of gates (≥ 0).
 	Depth int
+	// Circuits is the number of circuits in the job (its batch size), each
+	// run Shots times; 0 means 1 (a trace without a circuits column).
+	Circuits int
 	// Backend names the backend the job was sent to; "" when the trace has
 	// no backend column (or, in Parquet, a null).
 	Backend string
