@@ -85,15 +85,18 @@
 // A job trace is an event table, one row per submitted job, in
 // non-decreasing submission time (ties allowed):
 //
-//	submit_time,qubits,shots,depth,backend
-//	2025-03-01T09:00:00Z,5,8192,13,ibm_brisbane
-//	2025-03-01T09:00:00Z,27,1024,108,ibm_brisbane
-//	2025-03-01T09:04:31.25Z,5,8000,0,ionq_aria
+//	submit_time,qubits,shots,depth,circuits,backend
+//	2025-03-01T09:00:00Z,5,8192,13,1,ibm_brisbane
+//	2025-03-01T09:00:00Z,27,1024,108,680,ibm_brisbane
+//	2025-03-01T09:04:31.25Z,5,8000,0,2,ionq_aria
 //
-// submit_time takes the forms of a load-trace timestamp; qubits ≥ 1 and
-// shots ≥ 1 and depth ≥ 0 are integers; backend is optional. In Parquet the
-// writer uses INT64 TIMESTAMP(NANOS) for submit_time, INT64 for the counts
-// and a UTF-8 string for backend. OpenJobs, NewJobCSVReader and
+// submit_time takes the forms of a load-trace timestamp; qubits ≥ 1,
+// shots ≥ 1 (per circuit), depth ≥ 0 and circuits ≥ 1 (the batch size) are
+// integers; circuits and backend are optional. A trace without a circuits
+// column reads with Job.Circuits 0, which means 1; the writers always write
+// the column, with 0 written as 1, so every other count round-trips
+// exactly. In Parquet the writer uses INT64 TIMESTAMP(NANOS) for
+// submit_time, INT64 for the counts and a UTF-8 string for backend. OpenJobs, NewJobCSVReader and
 // NewJobParquetReader read them; CreateJobs, NewJobCSVWriter and
 // NewJobParquetWriter write them.
 //

@@ -483,9 +483,9 @@ type jobCSVWriter struct {
 // withBackend is set (a writer without it rejects jobs that name a
 // backend). Times are RFC 3339 with nanoseconds in UTC. Circuits is
 // written as the job holds it, except that 0 (which means 1) is written as
-// 1, so a job read back has Circuits ≥ 1; negative Circuits is rejected. Close flushes but
-// does not close w. The error is always nil; it is there for symmetry with
-// NewJobParquetWriter.
+// 1, so a job read back has Circuits ≥ 1; negative Circuits is rejected.
+// Close flushes but does not close w. The error is always nil; it is there
+// for symmetry with NewJobParquetWriter.
 func NewJobCSVWriter(w io.Writer, withBackend bool) (JobWriter, error) {
 	return newJobCSVWriter(w, withBackend), nil
 }
@@ -542,8 +542,8 @@ type jobParquetWriter struct {
 // to w: submit_time as INT64 TIMESTAMP(NANOS, UTC), qubits, shots, depth
 // and circuits as INT64, and, with withBackend, backend as a UTF-8 string,
 // all required, Snappy-compressed. Circuits is written as in
-// NewJobCSVWriter (0 as 1). Submission times must lie in 1677-2262. Close writes
-// the footer but does not close w. The error is always nil.
+// NewJobCSVWriter (0 as 1). Submission times must lie in 1677-2262. Close
+// writes the footer but does not close w. The error is always nil.
 func NewJobParquetWriter(w io.Writer, withBackend bool) (JobWriter, error) {
 	return newJobParquetWriter(w, withBackend), nil
 }
