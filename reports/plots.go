@@ -140,12 +140,19 @@ func forecastRuns(tl *Timeline) [][2]int {
 // the cost accrued per second by the instances billed, before the billing
 // rounding summary.json includes.
 func CumulativeSpend(title string, tls []*Timeline) (*plot.Plot, error) {
-	if len(tls) == 0 || len(tls[0].Time) == 0 {
+	if len(tls) == 0 || (!tls[0].HasClassical() && !tls[0].HasQuantum()) {
 		return nil, errNothing
 	}
 	p := timePlot(title, "spend so far (USD)")
 	for i, tl := range tls {
-		l, err := plotter.NewLine(timeXY(tl.Time, func(k int) float64 { return tl.Spend[k] }))
+		ts, v := tl.Time, func(k int) float64 { return tl.Spend[k] }
+		switch {
+		case !tl.HasClassical():
+			ts, v = tl.QTime, func(k int) float64 { return tl.QSpend[k] }
+		case len(tl.QSpend) == len(tl.Spend):
+			v = func(k int) float64 { return tl.Spend[k] + tl.QSpend[k] }
+		}
+		l, err := plotter.NewLine(timeXY(ts, v))
 		if err != nil {
 			return nil, err
 		}

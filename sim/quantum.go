@@ -119,8 +119,9 @@ type QPUBackend struct {
 	// ReservationLead is the time from asking for a reserved device to its
 	// being usable [5 min].
 	ReservationLead Duration `json:"reservation_lead"`
-	// MinReserved and MaxReserved bound the reserved devices [0, 8]; a
-	// policy's own bounds narrow them.
+	// MinReserved and MaxReserved bound the reserved devices [0, 0]; a
+	// policy's own bounds narrow them. MaxReserved 0 means the backend
+	// offers no reservations: its jobs run on-demand.
 	MinReserved int `json:"min_reserved"`
 	MaxReserved int `json:"max_reserved"`
 }
@@ -171,9 +172,13 @@ func DefaultQuantum() QuantumConfig {
 				Name: "ibm-eagle", Qubits: 127,
 				LayerTime: Duration(660 * time.Nanosecond), ShotTime: Duration(250 * time.Microsecond),
 				JobOverhead: Duration(50 * time.Second), OnDemandPrice: "ibm-payg",
+				MaxReserved: 8,
 			},
 			{
-				// IonQ Aria: 25 qubits; two-qubit gate ~600 µs, readout and
+				// On-demand only (no reservations): jobs that name it wait in
+				// the public queue and pay Braket's per-task and per-shot
+				// price. Auto-routed jobs never pick it, the IBM device being
+				// faster for every job. IonQ Aria: 25 qubits; two-qubit gate ~600 µs, readout and
 				// reset ~300 µs per shot (IonQ Aria system specifications).
 				Name: "ionq-aria", Qubits: 25,
 				LayerTime: Duration(600 * time.Microsecond), ShotTime: Duration(300 * time.Microsecond),
@@ -230,9 +235,6 @@ func (c QuantumConfig) WithDefaults() QuantumConfig {
 		}
 		if q.ReservationLead == 0 {
 			q.ReservationLead = Duration(5 * time.Minute)
-		}
-		if q.MaxReserved == 0 {
-			q.MaxReserved = 8
 		}
 	}
 	if c.Routing.MaxSimulatorRuntime == 0 {

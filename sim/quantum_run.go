@@ -455,6 +455,9 @@ func (p *qpool) PeakNeed(from, to time.Time) int {
 
 func (p *qpool) startLoop() error {
 	w := p.w
+	if p.qpu != nil && p.qpu.MaxReserved == 0 {
+		return nil // no reservations: nothing to scale
+	}
 	env := policy.Env{StartupDelay: p.startup, SyncPeriod: w.run.SyncPeriod, Capacity: 1, Pool: p.name}
 	inner, err := w.run.Policy(env)
 	if err != nil {
@@ -663,6 +666,9 @@ func (w *qworld) handle(e Event) {
 	case evQSync:
 		now := w.start.Add(time.Duration(t))
 		for _, p := range w.pools {
+			if p.loop == nil {
+				continue
+			}
 			if d := p.loop.Tick(now); d.Err != nil {
 				w.res.ActuationErrors++
 			}
@@ -1002,9 +1008,11 @@ func (w *qworld) finish() *QuantumResult {
 		} else {
 			res.MeanReserved += mean
 		}
-		st := p.loop.Stats(w.start.Add(time.Duration(w.end)))
-		res.Retries += st.Retries
-		res.FailedActions += st.FailedActions
+		if p.loop != nil {
+			st := p.loop.Stats(w.start.Add(time.Duration(w.end)))
+			res.Retries += st.Retries
+			res.FailedActions += st.FailedActions
+		}
 	}
 	for i := range w.jobs {
 		switch j := &w.jobs[i]; j.state {

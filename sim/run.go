@@ -138,6 +138,23 @@ type Result struct {
 	// Forecast scores the demand forecasts of a policy that makes them
 	// (policy.Forecasting); nil otherwise.
 	Forecast *ForecastScore
+
+	// Classical is false for a run with no classical service (a
+	// quantum-only scenario): the classical scores above are then zero.
+	Classical bool
+	// Quantum scores the quantum side of the run; nil without one.
+	// AddQuantum sets it.
+	Quantum *QuantumResult
+	// SpendClassical and SpendQuantum split Spend by class.
+	SpendClassical, SpendQuantum float64
+}
+
+// AddQuantum attaches the quantum side of the run: Spend becomes the sum of
+// both classes.
+func (r *Result) AddQuantum(q *QuantumResult) {
+	r.Quantum = q
+	r.SpendQuantum = q.Spend
+	r.Spend = r.SpendClassical + r.SpendQuantum
 }
 
 // ForecastScore is the accuracy of a policy's demand forecasts, each
@@ -788,7 +805,7 @@ func (w *world) finish(name string, loop *autoscaler.Loop) *Result {
 	r.Start = w.start
 	r.End = w.timeAt(end)
 	r.Steps = w.nSteps
-	r.Spend = w.spend
+	r.Spend, r.SpendClassical, r.Classical = w.spend, w.spend, true
 	r.SLOMissMinutes = float64(r.MissSteps) * w.cfg.Step.Minutes()
 	if w.arrived > 0 {
 		r.SLOMissFraction /= w.arrived

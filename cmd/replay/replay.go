@@ -295,6 +295,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Trace:               name,
 		CapacityPerInstance: capacity,
 		CapacitySource:      source,
+		Classical:           true,
 	}
 	for _, r := range results {
 		sum.Policies = append(sum.Policies, reports.FromResult(r))

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,7 +51,18 @@ func TestDefaultRunWritesReport(t *testing.T) {
 			SLOMissMinutes float64 `json:"slo_miss_minutes"`
 			PeakInstances  int     `json:"peak_instances"`
 			Overprovision  float64 `json:"overprovision_ratio"`
+			Breakdown      struct {
+				Classical, Quantum float64
+			} `json:"spend_breakdown_usd"`
+			Total   *int     `json:"quantum_jobs_total"`
+			Done    int      `json:"quantum_jobs_done"`
+			Failed  int      `json:"quantum_jobs_failed"`
+			Queued  int      `json:"quantum_jobs_queued"`
+			Running int      `json:"quantum_jobs_running"`
+			Over    int      `json:"quantum_jobs_over_slo"`
+			WaitP95 *float64 `json:"quantum_wait_p95_seconds"`
 		} `json:"policies"`
+		Classical, Quantum bool
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
@@ -59,13 +71,27 @@ func TestDefaultRunWritesReport(t *testing.T) {
 	if err := json.Unmarshal(b, &sum); err != nil {
 		t.Fatal(err)
 	}
-	if sum.Scenario != "web-diurnal" || sum.Seed != 1 || sum.StepSeconds != 10 || sum.Start != "2026-01-05T00:00:00Z" || sum.End != "2026-01-12T00:00:00Z" {
+	if sum.Scenario != "mixed" || !sum.Classical || !sum.Quantum || sum.Seed != 1 || sum.StepSeconds != 10 || sum.Start != "2026-01-05T00:00:00Z" || sum.End != "2026-01-12T00:00:00Z" {
 		t.Errorf("run header: %+v", sum)
 	}
 	if len(sum.Policies) != 2 || sum.Policies[0].Name != "threshold" || sum.Policies[1].Name != "oracle" {
 		t.Fatalf("policies: %+v", sum.Policies)
 	}
 	thr, orc := sum.Policies[0], sum.Policies[1]
+	for _, p := range sum.Policies {
+		if p.Total == nil || p.WaitP95 == nil {
+			t.Fatalf("%s: no quantum scores in summary.json", p.Name)
+		}
+		if *p.Total < 100 || *p.Total != p.Done+p.Failed+p.Queued+p.Running {
+			t.Errorf("%s: %d quantum jobs, but done %d + failed %d + queued %d + running %d", p.Name, *p.Total, p.Done, p.Failed, p.Queued, p.Running)
+		}
+		if p.Breakdown.Classical <= 0 || p.Breakdown.Quantum <= 0 || math.Abs(p.Breakdown.Classical+p.Breakdown.Quantum-p.SpendUSD) > 1e-6*p.SpendUSD {
+			t.Errorf("%s: spend %v, breakdown %+v", p.Name, p.SpendUSD, p.Breakdown)
+		}
+	}
+	if *orc.WaitP95 > *thr.WaitP95 {
+		t.Errorf("the oracle's p95 quantum wait %vs is above threshold's %vs", *orc.WaitP95, *thr.WaitP95)
+	}
 	if orc.SLOMissMinutes != 0 {
 		t.Errorf("the oracle missed the SLO for %v minutes", orc.SLOMissMinutes)
 	}
@@ -82,7 +108,8 @@ func TestDefaultRunWritesReport(t *testing.T) {
 	if err != nil || !strings.Contains(string(md), "| threshold |") {
 		t.Errorf("summary.md: %v\n%s", err, md)
 	}
-	for _, name := range []string{"demand-vs-capacity.png", "cumulative-spend.png", "slo-misses.png", "spend-vs-slo.png"} {
+	for _, name := range []string{"demand-vs-capacity.png", "cumulative-spend.png", "slo-misses.png", "spend-vs-slo.png",
+		"quantum-queue.png", "quantum-capacity.png", "spend-vs-wait.png"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Error(err)
@@ -109,8 +136,8 @@ func TestDefaultRunWritesReport(t *testing.T) {
 	if want := int64(2 * 7 * 24 * 360); file.NumRows() != want {
 		t.Errorf("timeline.parquet has %d rows, want %d: a week of 10 s steps for 2 policies", file.NumRows(), want)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 8 {
-		t.Errorf("%d files in --out, want 8 (no temporary files): %v", len(entries), entries)
+	if entries, _ := os.ReadDir(dir); len(entries) != 11 {
+		t.Errorf("%d files in --out, want 11 (no temporary files): %v", len(entries), entries)
 	}
 }
 

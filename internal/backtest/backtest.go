@@ -20,6 +20,7 @@ import (
 	"github.com/omnixan/omnixan/policy"
 	"github.com/omnixan/omnixan/reports"
 	"github.com/omnixan/omnixan/sim"
+	"github.com/omnixan/omnixan/traces"
 )
 
 // PlotPoints bounds the points per line of a report's plot.
@@ -40,7 +41,7 @@ func Policies(names, files []string, env policy.Env) ([]policy.Configured, error
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, policy.Configured{Label: name, Policy: p})
+		out = append(out, policy.Configured{Label: name, Policy: p, New: func(env policy.Env) (policy.Policy, error) { return spec.New(env, nil) }})
 	}
 	for _, f := range files {
 		ps, err := policy.LoadFile(f, env)
@@ -55,7 +56,7 @@ func Policies(names, files []string, env policy.Env) ([]policy.Configured, error
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, policy.Configured{Label: "oracle", Policy: p})
+		out = append(out, policy.Configured{Label: "oracle", Policy: p, New: func(env policy.Env) (policy.Policy, error) { return o.New(env, nil) }})
 	}
 	seen := map[string]bool{}
 	for _, c := range out {
@@ -106,6 +107,19 @@ type Job struct {
 	// Rows, when not nil, receives every step of every policy, under the
 	// policy's label (timeline.parquet).
 	Rows *reports.TimelineWriter
+	// Quantum, when not nil, runs a quantum world beside the classical
+	// one, each policy scaling its pools too. Open may then be nil: a
+	// quantum-only run.
+	Quantum *Quantum
+}
+
+// Quantum is the quantum side of a Job.
+type Quantum struct {
+	Config     sim.QuantumConfig
+	Start, End time.Time
+	Seed       uint64 // draws the on-demand public-queue waits
+	// Open returns a fresh stream of the jobs, once per policy.
+	Open func() (traces.JobReader, error)
 }
 
 // Run runs every policy of job at once, each in its own goroutine on its
@@ -142,17 +156,24 @@ func Run(ctx context.Context, job Job) ([]*sim.Result, []*reports.Timeline, erro
 		}
 		wg.Go(func() {
 			defer tl.Close()
-			load, err := job.Open()
-			if err != nil {
-				errs[i] = err
-				return
+			if job.Open != nil {
+				load, err := job.Open()
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				if cl, ok := load.(io.Closer); ok {
+					defer cl.Close()
+				}
+				if results[i], errs[i] = sim.Run(ctx, c, load, p, bounds); errs[i] != nil {
+					return
+				}
+			} else {
+				results[i] = &sim.Result{Start: job.Quantum.Start, End: job.Quantum.End}
 			}
-			if cl, ok := load.(io.Closer); ok {
-				defer cl.Close()
-			}
-			results[i], errs[i] = sim.Run(ctx, c, load, p, bounds)
-			if errs[i] == nil {
-				results[i].Policy = name
+			results[i].Policy = name
+			if q := job.Quantum; q != nil {
+				errs[i] = runQuantum(ctx, job, pc, results[i], tl, cfg)
 			}
 		})
 	}
@@ -161,4 +182,35 @@ func Run(ctx context.Context, job Job) ([]*sim.Result, []*reports.Timeline, erro
 		return nil, nil, err
 	}
 	return results, timelines, nil
+}
+
+// runQuantum runs the quantum side of job under the policy of pc, one
+// policy of its kind per pool, and adds its scores to res.
+func runQuantum(ctx context.Context, job Job, pc policy.Configured, res *sim.Result, tl *reports.Timeline, cfg sim.Config) error {
+	q := job.Quantum
+	if pc.New == nil {
+		return fmt.Errorf("policy %s cannot scale the quantum pools (it cannot be built again for another pool)", pc.Label)
+	}
+	jobs, err := q.Open()
+	if err != nil {
+		return err
+	}
+	defer jobs.Close()
+	loop := job.Bounds
+	loop.AntiFlapThreshold, loop.BudgetPerHour = 0, 0
+	qr, err := sim.RunQuantum(ctx, sim.QuantumRun{
+		Config: q.Config, Start: q.Start, End: q.End, Step: cfg.Step, SyncPeriod: cfg.SyncPeriod,
+		Policy: pc.New, Loop: loop, Seed: q.Seed,
+		Record: func(r sim.QuantumRecord) {
+			tl.RecordQuantum(r)
+			if job.Step != nil {
+				job.Step()
+			}
+		},
+	}, jobs)
+	if err != nil {
+		return fmt.Errorf("%s: quantum: %w", pc.Label, err)
+	}
+	res.AddQuantum(qr)
+	return nil
 }
