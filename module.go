@@ -343,6 +343,12 @@ func (m *Module) CheckAndScale(ctx context.Context) (ScalingResult, error) {
 			res.Success = false
 			return fin(errors.Join(d.Err, ErrShutdown))
 		}
+		if m.loop != loop {
+			m.mu.Unlock()
+			res.Success = false
+			res.Reason += "; retry dropped: the policy was reconfigured"
+			return fin(d.Err)
+		}
 		next, ok := loop.Retry(m.now())
 		if !ok {
 			at, pending := loop.NextRetry()

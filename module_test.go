@@ -642,3 +642,19 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("%d instances, outside the policy's bounds", s.Instances)
 	}
 }
+
+func TestOrchestratorQuotaIsResourceExhausted(t *testing.T) {
+	m, c, _ := newTest(t, Config{}, SimConfig{Instances: 3, Quota: 4}, Options{})
+	r, err := m.ScaleUp(context.Background(), ResourceSpec{Instances: 2})
+	re := checkScalingError[*ResourceExhaustedError](t, err, "scale_up")
+	if re.Resource != "instances" || re.Available != 1 || re.Op != "scale" {
+		t.Errorf("got %+v; want the cluster's quota, 1 available", re)
+	}
+	var se *ScalingError
+	if !errors.As(err, &se) || se.Op != "scale_up" || se.Target != 5 {
+		t.Errorf("outermost ScalingError %+v; want the module's scale_up to 5", se)
+	}
+	if r.Success || r.Calls != 1 || c.Calls() != 1 {
+		t.Errorf("result %+v, %d calls: a quota is not transient, want one call", r, c.Calls())
+	}
+}

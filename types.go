@@ -56,9 +56,9 @@ type ScalingResult struct {
 	Size Size
 	// Reason says why, in words: the policy's reason and any clamp.
 	Reason string
-	// Calls is the number of calls sent to the orchestrator, retries
-	// included; Attempts beyond the first are retries after transient
-	// failures.
+	// Calls is the number of calls sent to the orchestrator (Scale and
+	// Resize), retries after transient failures included; 0 when nothing
+	// was sent (no change, a refusal, an open breaker).
 	Calls int
 	// Success is true when the orchestrator has the target: the action
 	// needed no call, or its last call succeeded.
