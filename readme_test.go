@@ -76,3 +76,29 @@ func quickStartBlock(readme string) (string, bool) {
 	code, _, ok = strings.Cut(code, "```")
 	return code, ok
 }
+
+// TestAPIDocWorkedExample checks that docs/api.md's worked example is
+// Example_externalOrchestrator's types and body, verbatim.
+func TestAPIDocWorkedExample(t *testing.T) {
+	doc, err := os.ReadFile("docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(src)
+	from := strings.Index(s, "// fleet is a ContainerOrchestrator")
+	to := strings.Index(s, "// Integration of an external orchestrator")
+	if from < 0 || to < from {
+		t.Fatal("example_test.go: the worked example's types are not where the test looks")
+	}
+	decls := strings.TrimRight(s[from:to], "\n") + "\n"
+	body := exampleBody(t, "example_test.go", "Example_externalOrchestrator")
+	for what, code := range map[string]string{"types": decls, "body": body} {
+		if !strings.Contains(string(doc), "```go\n"+code+"```") {
+			t.Errorf("docs/api.md does not hold Example_externalOrchestrator's %s verbatim", what)
+		}
+	}
+}
