@@ -20,12 +20,13 @@
 //     predict_workload, configure_scaling, get_status, optimize_costs),
 //     and one method per action (CheckAndScale, ScaleUp, ScaleDown,
 //     Metrics, PredictWorkload, ConfigureScaling, Status, OptimizeCosts),
-//     then Shutdown.
+//     then Shutdown. Run calls CheckAndScale once per sync period until
+//     its context ends.
 //   - Options injects the collaborators. MetricsCollector,
 //     ContainerOrchestrator and LoadBalancer are aliases of the engine's
 //     autoscaler.MetricsSource, autoscaler.Orchestrator and
-//     autoscaler.LoadBalancer, so the live adapters, the simulator's
-//     pieces and types of your own plug in unchanged.
+//     autoscaler.LoadBalancer, so live mode's adapters,
+//     SimulatedCluster and types of your own plug in unchanged.
 //   - SimulatedCluster is a deterministic in-memory service to try it on,
 //     and VirtualClock a clock that moves only when told to.
 //

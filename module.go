@@ -367,6 +367,49 @@ func (m *Module) CheckAndScale(ctx context.Context) (ScalingResult, error) {
 	return fin(d.Err)
 }
 
+// Run calls CheckAndScale every period (the sync period; 15 s is the
+// Kubernetes HPA's) until ctx is done or the module shuts down, waiting
+// with Options.Sleep; the first pass is at once. A pass that fails is
+// logged and does not stop the loop: the next pass decides again. It
+// returns ctx's error, ErrShutdown, or ErrNotInitialized when called
+// before Initialize. A period ≤ 0 is a *ConfigurationError on "period".
+//
+// With the default Options.Now and Sleep this is the live driver; with a
+// VirtualClock it runs a simulation as fast as the collector answers
+// (until ctx is cancelled).
+func (m *Module) Run(ctx context.Context, period time.Duration) error {
+	if period <= 0 {
+		return configError("period", fmt.Sprintf("= %v, want > 0", period), nil)
+	}
+	for {
+		start := m.now()
+		if _, err := m.CheckAndScale(ctx); errors.Is(err, ErrShutdown) || errors.Is(err, ErrNotInitialized) {
+			return err
+		} else if err != nil && ctx.Err() == nil {
+			m.log.Warn("check_and_scale failed", "error", err.Error())
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		wait := period - m.now().Sub(start)
+		if wait <= 0 {
+			continue
+		}
+		rctx, done, err := m.begin(ctx)
+		if err != nil {
+			return err
+		}
+		err = m.sleep(rctx, wait)
+		done()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return ErrShutdown
+		}
+	}
+}
+
 // record adds a pass or retry of the loop to r.
 func (r *ScalingResult) record(d autoscaler.Decision) {
 	if d.Scaled {

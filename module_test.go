@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strings"
 	"sync"
@@ -656,5 +657,133 @@ func TestOrchestratorQuotaIsResourceExhausted(t *testing.T) {
 	}
 	if r.Success || r.Calls != 1 || c.Calls() != 1 {
 		t.Errorf("result %+v, %d calls: a quota is not transient, want one call", r, c.Calls())
+	}
+}
+
+func TestRun(t *testing.T) {
+	m, c, clock := newTest(t, Config{}, SimConfig{Load: Diurnal(600, 400)}, Options{})
+	if err := m.Run(context.Background(), 0); err == nil {
+		t.Error("period 0 accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	passes := 0
+	m.sleep = func(ctx context.Context, d time.Duration) error {
+		if d == 15*time.Second { // a sync wait, not a retry
+			if passes++; passes == 4*60*4 { // four hours
+				cancel()
+			}
+		}
+		return clock.Sleep(ctx, d)
+	}
+	if err := m.Run(ctx, 15*time.Second); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run = %v, want context.Canceled", err)
+	}
+	// 960 passes: 959 waits of 15 s, the 960th cancelled.
+	if got, want := clock.Now().Sub(t0), 4*time.Hour-15*time.Second; got != want {
+		t.Errorf("ran for %v of virtual time, want %v", got, want)
+	}
+	// From 09:00 to 13:00 the load rises from ~950 to 1000 req/s.
+	if n, _ := c.Current(clock.Now()); n < 13 {
+		t.Errorf("%d instances after 4 hours near the peak; want ≥ 13", n)
+	}
+	if err := m.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background(), time.Second); !errors.Is(err, ErrShutdown) {
+		t.Errorf("Run after Shutdown = %v", err)
+	}
+}
+
+// pool is an in-memory LoadBalancer.
+type pool struct {
+	mu       sync.Mutex
+	backends []Backend
+	err      error
+}
+
+var _ LoadBalancer = (*pool)(nil)
+
+func (p *pool) Register(_ context.Context, b Backend) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.backends = append(p.backends, b)
+	return nil
+}
+func (p *pool) Drain(context.Context, string) error      { return nil }
+func (p *pool) Deregister(context.Context, string) error { return nil }
+func (p *pool) Backends(context.Context) ([]Backend, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Backend(nil), p.backends...), p.err
+}
+
+func TestLoadBalancerInStatus(t *testing.T) {
+	lb := &pool{err: errors.New("runtime API down")}
+	sc, _ := NewSimulatedCluster(SimConfig{})
+	clock := NewVirtualClock(t0)
+	m, err := New(Config{}, &Options{Collector: sc, Orchestrator: sc, LoadBalancer: lb, Now: clock.Now, Sleep: clock.Sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := m.Initialize(ctx); !errors.Is(err, lb.err) {
+		t.Fatalf("Initialize with a failing load balancer = %v", err)
+	}
+	lb.err = nil
+	if err := m.Initialize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lb.Register(ctx, Backend{Name: "web-1", Addr: "127.0.0.1:8081"})
+	s, err := m.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]Backend{{Name: "web-1", Addr: "127.0.0.1:8081"}}, s.Backends); diff != "" {
+		t.Errorf("Status.Backends (-want +got):\n%s", diff)
+	}
+}
+
+func TestLogLevel(t *testing.T) {
+	for _, tt := range []struct {
+		level      string
+		want, not  []string
+		failScales int
+	}{
+		{"WARNING", []string{"scale failed"}, []string{"level=INFO", "decision"}, 1},
+		{"INFO", []string{"msg=scaled", "msg=initialized"}, []string{"level=DEBUG"}, 0},
+		{"DEBUG", []string{"msg=decision"}, nil, 0},
+	} {
+		t.Run(tt.level, func(t *testing.T) {
+			var buf strings.Builder
+			logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			sc, _ := NewSimulatedCluster(SimConfig{Load: Constant(180)})
+			clock := NewVirtualClock(t0)
+			m, err := New(Config{LogLevel: tt.level}, &Options{Collector: sc, Orchestrator: sc, Now: clock.Now, Sleep: clock.Sleep, Logger: logger})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if err := m.Initialize(ctx); err != nil {
+				t.Fatal(err)
+			}
+			sc.FailScaleCalls(tt.failScales)
+			m.CheckAndScale(ctx) // scales
+			clock.Advance(time.Second)
+			m.CheckAndScale(ctx) // cooldown: a decision only
+			out := buf.String()
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("log lacks %q:\n%s", w, out)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(out, n) {
+					t.Errorf("log has %q:\n%s", n, out)
+				}
+			}
+			if !strings.Contains(out, "module=omnixan-autoscaling") {
+				t.Errorf("records lack the module name:\n%s", out)
+			}
+		})
 	}
 }
