@@ -64,13 +64,15 @@ type Options struct {
 	Orchestrator ContainerOrchestrator
 	// LoadBalancer, when not nil, is listed in Status [none].
 	LoadBalancer LoadBalancer
-	// Now returns the current time [time.Now]. Every time the module uses
-	// comes from it: inject a VirtualClock's Now for deterministic runs.
+	// Now returns the current time [time.Now]. Every time the module uses,
+	// and passes to the collector, orchestrator and breaker, comes from
+	// it: inject a VirtualClock's Now for deterministic runs. It must not
+	// go backwards.
 	Now func() time.Time
 	// Sleep waits for d or until ctx is done, returning ctx.Err() then
-	// [a timer]. The module sleeps only between the retries of a failed
-	// scale call, without holding its lock. VirtualClock.Sleep advances
-	// virtual time instead of waiting.
+	// [a timer]. The module sleeps between the retries of a failed scale
+	// call, without holding its lock, and between Run's passes.
+	// VirtualClock.Sleep advances virtual time instead of waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logger receives the module's records at Config.LogLevel and above
 	// [none: records are discarded].

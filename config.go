@@ -45,10 +45,12 @@ type Config struct {
 	MaxBudgetUSDPerHour float64
 	// QuantumCostPerQubitHour prices the quantum workload, in USD per
 	// qubit-hour [0.75]: Metrics.CostUSDPerHour adds
-	// QuantumWorkload × QuantumCostPerQubitHour.
+	// QuantumWorkload × QuantumCostPerQubitHour. As 0 means the default,
+	// a free quantum workload cannot be configured.
 	QuantumCostPerQubitHour float64
 	// CPUCostPerCoreHour prices classical instances, in USD per vCPU-hour
 	// [0.05]: an instance of c vCPUs costs c × CPUCostPerCoreHour per hour.
+	// As with QuantumCostPerQubitHour, 0 means the default.
 	CPUCostPerCoreHour float64
 	// EnablePrometheus asks the embedding program to export Metrics on
 	// /metrics at PrometheusPort. Package omnixan starts no server and
