@@ -465,7 +465,8 @@ func (m *Module) ScaleUp(ctx context.Context, r ResourceSpec) (ScalingResult, er
 
 // ScaleDown removes r.Instances instances (one for the zero
 // ResourceSpec), stopping at Policy.MinInstances (Reason says so), and sets
-// the size when r gives one. Errors are ScaleUp's but for exhaustion.
+// the size when r gives one. Errors are ScaleUp's, except that MaxInstances
+// cannot be passed; a larger size can still pass the budget.
 func (m *Module) ScaleDown(ctx context.Context, r ResourceSpec) (ScalingResult, error) {
 	return m.scaleManual(ctx, r, -1)
 }
@@ -531,7 +532,7 @@ func (m *Module) scaleManual(ctx context.Context, r ResourceSpec, sign int) (Sca
 		res.Target = p.MinInstances
 		why = append(why, fmt.Sprintf("clamped to min %d", p.MinInstances))
 	}
-	if b := m.cfg.MaxBudgetUSDPerHour; b > 0 && sign > 0 {
+	if b := m.cfg.MaxBudgetUSDPerHour; b > 0 && (sign > 0 || !res.Size.IsZero()) {
 		per := m.instanceUSDPerHour(size)
 		if afford := (cost.InstanceHour{USDPerHour: per}).Affordable(b); res.Target > afford {
 			m.manual.FailedActions++
@@ -545,16 +546,15 @@ func (m *Module) scaleManual(ctx context.Context, r ResourceSpec, sign int) (Sca
 	res.Success = true
 	if !res.Size.IsZero() {
 		rs := m.opt.Orchestrator.(Resizer)
-		calls, err := m.call(ctx, autoscaler.OpResize, res.Target, func(now time.Time) error { return rs.Resize(now, res.Size) })
+		calls, err := m.call(ctx, autoscaler.OpResize, res.Target, true, func(now time.Time) error { return rs.Resize(now, res.Size) })
 		res.Calls += calls
-		m.manual.Resizes += calls
 		if err != nil {
 			res.Success = false
 			return m.finish(res), err
 		}
 	}
 	if res.Target != cur {
-		calls, err := m.call(ctx, op, res.Target, func(now time.Time) error { return m.opt.Orchestrator.Scale(now, res.Target) })
+		calls, err := m.call(ctx, op, res.Target, false, func(now time.Time) error { return m.opt.Orchestrator.Scale(now, res.Target) })
 		res.Calls += calls
 		if err != nil {
 			res.Success = false
@@ -565,13 +565,14 @@ func (m *Module) scaleManual(ctx context.Context, r ResourceSpec, sign int) (Sca
 	return m.finish(res), nil
 }
 
-// call makes f through the loop's circuit breaker, retrying transient
-// failures after the manual retry schedule. It is called with m.mu held
+// call makes f, a Scale call or (resize) a Resize call, through the
+// loop's circuit breaker, retrying transient failures after the manual
+// retry schedule. It is called with m.mu held
 // and returns with it held, releasing it while it waits for a retry. It
 // returns the calls made and the final error: a *CircuitBreakerOpenError
 // when the breaker refused, a *ScalingError wrapping f's error, ErrShutdown
 // when the module shut down during a wait.
-func (m *Module) call(ctx context.Context, op string, target int, f func(time.Time) error) (int, error) {
+func (m *Module) call(ctx context.Context, op string, target int, resize bool, f func(time.Time) error) (int, error) {
 	first := m.now()
 	calls := 0
 	for attempt := 1; ; attempt++ {
@@ -583,7 +584,11 @@ func (m *Module) call(ctx context.Context, op string, target int, f func(time.Ti
 			return calls, &CircuitBreakerOpenError{ScalingError: ScalingError{Op: op, Target: target}, Until: b.ReadyAt(now)}
 		}
 		calls++
-		m.manual.Calls++
+		if resize {
+			m.manual.Resizes++
+		} else {
+			m.manual.Calls++
+		}
 		if attempt > 1 {
 			m.manual.Retries++
 		}
@@ -853,7 +858,7 @@ func (m *Module) OptimizeCosts(ctx context.Context) (CostReport, error) {
 		rep.Reason += "; not applied: Policy.CostOptimization is off"
 		return rep, nil
 	}
-	_, err = m.call(ctx, string(ActionOptimizeCosts), rec, func(now time.Time) error { return m.opt.Orchestrator.Scale(now, rec) })
+	_, err = m.call(ctx, string(ActionOptimizeCosts), rec, false, func(now time.Time) error { return m.opt.Orchestrator.Scale(now, rec) })
 	rep.Applied = err == nil
 	if err == nil {
 		rep.Reason += "; applied"

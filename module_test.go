@@ -787,3 +787,24 @@ func TestLogLevel(t *testing.T) {
 		})
 	}
 }
+
+func TestScaleDownToALargerSizeChecksTheBudget(t *testing.T) {
+	// 4 instances of 2 vCPU: 0.40 USD/h. 3 of 8 vCPU would be 1.20 USD/h.
+	m, c, _ := newTest(t, Config{MaxBudgetUSDPerHour: 1}, SimConfig{Instances: 4}, Options{})
+	_, err := m.ScaleDown(context.Background(), ResourceSpec{Instances: 1, CPU: 8})
+	re := checkScalingError[*ResourceExhaustedError](t, err, "scale_down")
+	if re.Resource != "budget" || re.Available != 0 {
+		t.Errorf("got %+v; want the budget, 0 more available", re)
+	}
+	if c.Calls() != 0 {
+		t.Errorf("%d calls sent", c.Calls())
+	}
+	r, err := m.ScaleDown(context.Background(), ResourceSpec{Instances: 2, CPU: 4})
+	if err != nil || r.Target != 2 || r.Calls != 2 || r.Action != "scale_down" || math.Abs(r.CostUSDPerHour-0.4) > 1e-9 {
+		t.Fatalf("ScaleDown to 2 × 4 vCPU = %+v, %v", r, err)
+	}
+	s, _ := m.Status(context.Background())
+	if s.Stats.Calls != 1 || s.Stats.Resizes != 1 {
+		t.Errorf("stats %+v; want 1 Scale call and 1 Resize call", s.Stats)
+	}
+}
