@@ -1,10 +1,3 @@
-// Package policy holds scaling policies: pure decision code that turns what
-// the metrics show into a target instance count.
-//
-// A Policy never reads a clock, does no I/O and starts no goroutines: it is
-// given the time and the observation, and returns a Decision. The same
-// policy value therefore runs unchanged in the simulator and live (package
-// autoscaler owns the loop around it).
 package policy
 
 import (

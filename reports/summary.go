@@ -1,8 +1,3 @@
-// Package reports turns simulation results into files a person can read
-// (a Markdown table, PNG plots) and a machine can read (JSON).
-//
-// Field names in summary.json are a stable interface: later versions add
-// fields and never rename or remove these.
 package reports
 
 import (

@@ -14,7 +14,10 @@ import (
 // UsageError marks a bad command line: exit status 2.
 type UsageError struct{ Err error }
 
+// Error returns the wrapped error's message.
 func (e UsageError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
 func (e UsageError) Unwrap() error { return e.Err }
 
 // Usage wraps err as a UsageError.

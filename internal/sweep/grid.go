@@ -279,6 +279,7 @@ func (g *Grid) Hash() string {
 // Shard is shard I of N, 0 ≤ I < N.
 type Shard struct{ I, N int }
 
+// String returns the shard as "I/N", as --shard takes it.
 func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.I, s.N) }
 
 // Take returns the cells of shard s: those whose index % N == I.
