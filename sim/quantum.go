@@ -40,6 +40,17 @@ type QuantumConfig struct {
 	// QPU jobs [1]; 0 is the default, a negative value turns it off (an
 	// idle public queue).
 	OnDemandWaitScale float64 `json:"on_demand_wait_scale"`
+	// Prices is the catalogue on-demand prices are looked up in [nil: the
+	// default catalogue, cost.DefaultPrices].
+	Prices *cost.Catalogue `json:"-"`
+}
+
+// prices is the catalogue in use.
+func (c *QuantumConfig) prices() *cost.Catalogue {
+	if c.Prices != nil {
+		return c.Prices
+	}
+	return cost.DefaultPrices()
 }
 
 // SimulatorPool is a pool of state-vector simulator workers. A worker runs
@@ -312,7 +323,7 @@ func (c QuantumConfig) Validate() error {
 			return bad(f("max_reserved"), q.MaxReserved, "must be ≥ min_reserved")
 		}
 		if q.OnDemandPrice != "" {
-			if _, ok := cost.DefaultPrices().QuantumPrice(q.OnDemandPrice); !ok {
+			if _, ok := c.prices().QuantumPrice(q.OnDemandPrice); !ok {
 				return bad(f("on_demand_price"), q.OnDemandPrice, "no such quantum price in the catalogue (docs/cost-catalogue.md lists them)")
 			}
 		}

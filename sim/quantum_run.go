@@ -331,7 +331,7 @@ func (w *qworld) makePools() error {
 		q := &w.cfg.QPUs[i]
 		p := &qpool{w: w, idx: i + 1, name: policy.PoolQPU + q.Name, qpu: q, startup: time.Duration(q.ReservationLead), odBusy: -1}
 		if q.OnDemandPrice != "" {
-			p.odPrice, _ = cost.DefaultPrices().QuantumPrice(q.OnDemandPrice)
+			p.odPrice, _ = w.cfg.prices().QuantumPrice(q.OnDemandPrice)
 		}
 		w.pools = append(w.pools, p)
 	}

@@ -29,6 +29,9 @@ type Scenario struct {
 type QuantumScenario struct {
 	Arrivals traces.ArrivalOptions // Start, Length and Seed are set per run
 	Config   QuantumConfig
+	// JobTrace, when set, is a job trace file (traces.OpenJobs) read
+	// instead of generating Arrivals; its jobs must fall in the run.
+	JobTrace string
 }
 
 // JobOptions returns the scenario's job stream for one run; the zero

@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case fs.NArg() > 0:
 		return cli.Usage(fmt.Errorf("unexpected argument %q (see sim --help)", fs.Arg(0)))
 	}
+	opts.policiesSet, opts.seedSet = fs.Changed("policies"), fs.Changed("seed")
 	if err := opts.Validate(); err != nil {
 		return cli.Usage(err)
 	}
@@ -89,7 +90,7 @@ Flags:
 // simulate runs every policy on the scenario, in parallel, and writes the
 // report files.
 func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summary, error) {
-	sc, err := sim.LookupScenario(opts.Scenario)
+	sc, err := opts.scenario()
 	if err != nil {
 		return reports.Summary{}, err
 	}
@@ -154,6 +155,9 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 		job.Quantum = &backtest.Quantum{
 			Config: q.Config, Start: ao.Start, End: ao.Start.Add(length), Seed: opts.Seed,
 			Open: func() (traces.JobReader, error) {
+				if q.JobTrace != "" {
+					return traces.OpenJobs(q.JobTrace)
+				}
 				a, err := traces.NewArrivals(ao)
 				if err != nil {
 					return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
