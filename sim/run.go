@@ -275,6 +275,7 @@ type world struct {
 	q     Queue
 
 	load   loadResolver
+	feed   *Steps     // resolved steps shared with other runs, instead of load
 	ahead  []stepInfo // ring of resolved steps, from step index base
 	base   int        // index of ahead's first step
 	head   int        // ring position of step base
@@ -353,10 +354,15 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 	w := &world{cfg: cfg, svc: cfg.Service, step: int64(cfg.Step), nSteps: -1, budgetPerHour: ac.BudgetPerHour,
 		size: cfg.Size, units: 1}
 	forecaster, _ := p.(policy.Forecasting)
-	if err := w.load.init(load, cfg.Column, cfg.Scale); err != nil {
-		return nil, err
+	if st, ok := load.(*Steps); ok {
+		w.feed, w.start = st, st.s.start
+		defer st.abandon()
+	} else {
+		if err := w.load.init(load, cfg.Column, cfg.Scale); err != nil {
+			return nil, err
+		}
+		w.start = w.load.start
 	}
-	w.start = w.load.start
 	lookahead := 2
 	if c, ok := p.(policy.Clairvoyant); ok {
 		c.Foresee(foresight{w})
@@ -564,6 +570,19 @@ func (w *world) closeStep() {
 func (w *world) fill(last int) error {
 	for w.nSteps < 0 && w.base+w.count <= last && w.count < len(w.ahead) {
 		k := w.base + w.count
+		if w.feed != nil {
+			info, ok, err := w.feed.next()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				w.nSteps = k
+				break
+			}
+			w.ahead[(w.head+w.count)%len(w.ahead)] = info
+			w.count++
+			continue
+		}
 		rate, ok, err := w.load.mean(int64(k)*w.step, int64(k+1)*w.step)
 		if err != nil {
 			return err

@@ -97,9 +97,10 @@ type Job struct {
 	Bounds autoscaler.Config
 	// Span is the length of the load, for the timelines' resolution.
 	Span time.Duration
-	// Open returns a fresh stream of the load, once per policy and from
-	// that policy's goroutine. A Load that is an io.Closer is closed after
-	// the run.
+	// Open returns a fresh stream of the load: once, read by a goroutine
+	// of its own that resolves it into steps for every policy, or, with a
+	// single policy, from that policy's goroutine. A Load that is an
+	// io.Closer is closed after the run.
 	Open func() (sim.Load, error)
 	// Step, when not nil, is called at the end of every simulated step of
 	// every policy, from several goroutines at once.
@@ -132,6 +133,22 @@ func Run(ctx context.Context, job Job) ([]*sim.Result, []*reports.Timeline, erro
 	results := make([]*sim.Result, n)
 	timelines := make([]*reports.Timeline, n)
 	errs := make([]error, n)
+	// With several policies the load is read and resolved into steps once,
+	// on a goroutine of its own, and every policy's run reads the steps.
+	var shared *sim.SharedLoad
+	if job.Open != nil && n > 1 {
+		load, err := job.Open()
+		if err != nil {
+			return nil, nil, err
+		}
+		if cl, ok := load.(io.Closer); ok {
+			defer cl.Close()
+		}
+		if shared, err = sim.NewSharedLoad(ctx, cfg, load, n); err != nil {
+			return nil, nil, err
+		}
+		defer shared.Close()
+	}
 	var wg sync.WaitGroup
 	for i, pc := range job.Policies {
 		p, name := pc.Policy, pc.Label
@@ -157,13 +174,19 @@ func Run(ctx context.Context, job Job) ([]*sim.Result, []*reports.Timeline, erro
 		wg.Go(func() {
 			defer tl.Close()
 			if job.Open != nil {
-				load, err := job.Open()
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				if cl, ok := load.(io.Closer); ok {
-					defer cl.Close()
+				var load sim.Load
+				if shared != nil {
+					load = shared.Steps(i)
+				} else {
+					l, err := job.Open()
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					if cl, ok := l.(io.Closer); ok {
+						defer cl.Close()
+					}
+					load = l
 				}
 				if results[i], errs[i] = sim.Run(ctx, c, load, p, bounds); errs[i] != nil {
 					return
