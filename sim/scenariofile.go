@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,15 +145,134 @@ func LoadScenarioFile(path string) (*ScenarioFile, error) {
 
 var unknownField = regexp.MustCompile(`unknown field "([^"]*)"`)
 
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// checkDoc walks v, the file decoded as generic JSON (numbers as
+// json.Number), against t, the type it decodes into, and returns the path
+// of the first unknown key or mistyped value, in sorted key order, the
+// value, and why. encoding/json names only the last key of an unknown one, and not
+// the key at all when a value's own UnmarshalJSON (a duration's) fails.
+func checkDoc(path string, v any, t reflect.Type) (key string, val any, why string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if v == nil {
+		return "", nil, ""
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		b, err := json.Marshal(v)
+		if err == nil {
+			err = reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(b)
+		}
+		if err != nil {
+			return path, v, err.Error()
+		}
+		return "", nil, ""
+	}
+	n, isNum := v.(json.Number)
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return path, v, "want a mapping of keys"
+		}
+		fields := map[string]reflect.Type{}
+		docFields(t, fields)
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			sub := k
+			if path != "" {
+				sub = path + "." + k
+			}
+			ft, ok := fields[k]
+			if !ok {
+				return sub, nil, "unknown key"
+			}
+			if key, val, why := checkDoc(sub, m[k], ft); key != "" {
+				return key, val, why
+			}
+		}
+	case reflect.Slice:
+		a, ok := v.([]any)
+		if !ok {
+			return path, v, "want a list"
+		}
+		for i, e := range a {
+			if key, val, why := checkDoc(fmt.Sprintf("%s[%d]", path, i), e, t.Elem()); key != "" {
+				return key, val, why
+			}
+		}
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			return path, v, "want a string"
+		}
+	case reflect.Float64:
+		if _, err := n.Float64(); !isNum || err != nil {
+			return path, v, "want a number"
+		}
+	case reflect.Int:
+		if _, err := strconv.ParseInt(string(n), 10, 0); !isNum || err != nil {
+			return path, v, "want a whole number"
+		}
+	case reflect.Uint64:
+		if _, err := strconv.ParseUint(string(n), 10, 64); !isNum || err != nil {
+			return path, v, "want a whole number ≥ 0"
+		}
+	}
+	return "", nil, ""
+}
+
+// docFields adds the keys of struct type t to fields, with their types,
+// those of embedded structs without a key of their own included.
+func docFields(t reflect.Type, fields map[string]reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || (!f.IsExported() && !f.Anonymous):
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			docFields(f.Type, fields)
+		case name != "":
+			fields[name] = f.Type
+		default:
+			fields[f.Name] = f.Type
+		}
+	}
+}
+
+// describe returns a decoded JSON value as a message shows it.
+func describe(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	case string:
+		return strconv.Quote(v)
+	}
+	return fmt.Sprint(v)
+}
+
 // ParseScenarioFile is LoadScenarioFile on the file's contents; name is
 // used in messages. Relative paths in it are left as they are.
 func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 	bad := func(key string, v any, why string) error {
 		return fmt.Errorf("%s: %w: %s = %v: %s", name, ErrScenarioFile, key, v, why)
 	}
-	js, err := yaml.YAMLToJSON(data)
+	js, err := yaml.YAMLToJSONStrict(data) // strict: a key given twice is an error
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: not YAML or JSON: %v", name, ErrScenarioFile, err)
+		// On one line: the YAML parser's messages span several.
+		return nil, fmt.Errorf("%s: %w: not YAML or JSON: %s", name, ErrScenarioFile, strings.Join(strings.Fields(err.Error()), " "))
+	}
+	var raw any
+	rd := json.NewDecoder(bytes.NewReader(js))
+	rd.UseNumber()
+	if err := rd.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", name, ErrScenarioFile, err)
+	}
+	if key, v, why := checkDoc("", raw, reflect.TypeFor[scenarioDoc]()); why == "unknown key" {
+		return nil, fmt.Errorf("%s: %w: unknown key %q (docs/scenario-files.md lists the keys)", name, ErrScenarioFile, key)
+	} else if key != "" {
+		return nil, bad(key, describe(v), why)
 	}
 	var doc scenarioDoc
 	dec := json.NewDecoder(bytes.NewReader(js))
