@@ -256,6 +256,9 @@ func describe(v any) string {
 // used in messages. Relative paths in it are left as they are.
 func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 	bad := func(key string, v any, why string) error {
+		if d, ok := v.(cost.Duration); ok {
+			v = time.Duration(d) // "-1s", not -1000000000
+		}
 		return fmt.Errorf("%s: %w: %s = %v: %s", name, ErrScenarioFile, key, v, why)
 	}
 	js, err := yaml.YAMLToJSONStrict(data) // strict: a key given twice is an error
@@ -382,23 +385,30 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 				Quantile: s.Quantile, StartupDelay: time.Duration(s.StartupDelay), MemoryBaseGiB: s.MemoryBaseGiB,
 				MemoryPerRequestGiB: s.MemoryPerRequestGiB}
 			for _, c := range []struct {
-				key string
-				bad bool
+				key  string
+				v    any
+				bad  bool
+				want string
 			}{
-				{"service.capacity", !finite(s.Capacity) || s.Capacity < 0},
-				{"service.concurrency", s.Concurrency < 0},
-				{"service.objective", s.Objective < 0},
-				{"service.quantile", !finite(s.Quantile) || s.Quantile < 0 || s.Quantile >= 1},
-				{"service.startup_delay", s.StartupDelay < 0},
-				{"service.memory_base_gib", !finite(s.MemoryBaseGiB) || s.MemoryBaseGiB < 0},
-				{"service.memory_per_request_gib", !finite(s.MemoryPerRequestGiB) || s.MemoryPerRequestGiB < 0},
+				{"service.capacity", s.Capacity, !finite(s.Capacity) || s.Capacity < 0, "want req/s > 0"},
+				{"service.concurrency", s.Concurrency, s.Concurrency < 0, "want ≥ 1"},
+				{"service.objective", s.Objective, s.Objective < 0, "want > 0"},
+				{"service.quantile", s.Quantile, !finite(s.Quantile) || s.Quantile < 0 || s.Quantile >= 1, "want in (0, 1)"},
+				{"service.startup_delay", s.StartupDelay, s.StartupDelay < 0, "want ≥ 0"},
+				{"service.memory_base_gib", s.MemoryBaseGiB, !finite(s.MemoryBaseGiB) || s.MemoryBaseGiB < 0, "want ≥ 0"},
+				{"service.memory_per_request_gib", s.MemoryPerRequestGiB, !finite(s.MemoryPerRequestGiB) || s.MemoryPerRequestGiB < 0, "want ≥ 0"},
 			} {
 				if c.bad {
-					return nil, bad(c.key, "", "out of range (docs/scenario-files.md gives the ranges)")
+					return nil, bad(c.key, c.v, c.want)
 				}
 			}
 			if err := cfg.Service.Validate(); err != nil {
-				return nil, fmt.Errorf("%s: %w: service: %w", name, ErrScenarioFile, err)
+				// Only the objective against the service time is left to
+				// fail; name the file's keys, not the Go fields.
+				msg := strings.TrimPrefix(err.Error(), ErrInvalidConfig.Error()+": ")
+				msg = strings.NewReplacer("Service.Objective", "service.objective", "(Concurrency/Capacity)",
+					"(service.concurrency ÷ service.capacity)", "Service.", "service.").Replace(msg)
+				return nil, fmt.Errorf("%s: %w: %s", name, ErrScenarioFile, msg)
 			}
 		}
 		if in := doc.Instances; in != nil {
