@@ -429,7 +429,21 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 				if !finite(in.USDPerHour) || in.USDPerHour < 0 {
 					return nil, bad("instances.usd_per_hour", in.USDPerHour, "want ≥ 0")
 				}
-				cfg.Price = cost.InstanceHour{USDPerHour: in.USDPerHour, Granularity: time.Duration(in.Billing.Granularity), Minimum: time.Duration(in.Billing.Minimum)}
+				// Each key given overrides its part of the type's price, or
+				// of the default price: a billing rule alone must not make
+				// the instances free.
+				if cfg.Price == (cost.InstanceHour{}) {
+					cfg.Price = Config{}.WithDefaults().Price
+				}
+				if in.USDPerHour != 0 {
+					cfg.Price.USDPerHour = in.USDPerHour
+				}
+				if in.Billing.Granularity != 0 {
+					cfg.Price.Granularity = time.Duration(in.Billing.Granularity)
+				}
+				if in.Billing.Minimum != 0 {
+					cfg.Price.Minimum = time.Duration(in.Billing.Minimum)
+				}
 				if err := cfg.Price.Validate(); err != nil {
 					return nil, fmt.Errorf("%s: %w: instances.billing: %w", name, ErrScenarioFile, err)
 				}
