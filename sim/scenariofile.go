@@ -319,6 +319,12 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 		}
 	}
 
+	// The sync period is the quantum loop's too, so it applies without load.
+	if doc.SyncPeriod < 0 || (doc.SyncPeriod > 0 && doc.SyncPeriod < cost.Duration(time.Millisecond)) {
+		return nil, bad("sync_period", doc.SyncPeriod, "want ≥ 1ms")
+	}
+	sc.Config.SyncPeriod = time.Duration(doc.SyncPeriod)
+
 	// The classical side.
 	if doc.Load == nil {
 		if doc.Quantum == nil {
@@ -371,12 +377,9 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 				Rise: time.Duration(f.Rise), Decay: time.Duration(f.Decay)})
 		}
 		cfg := Config{SyncPeriod: time.Duration(doc.SyncPeriod)}
-		if doc.SyncPeriod < 0 {
-			return nil, bad("sync_period", doc.SyncPeriod, "want > 0")
-		}
 		if s := doc.Scrape; s != nil {
-			if s.Interval < 0 {
-				return nil, bad("scrape.interval", s.Interval, "want > 0")
+			if s.Interval < 0 || (s.Interval > 0 && s.Interval < cost.Duration(time.Millisecond)) {
+				return nil, bad("scrape.interval", s.Interval, "want ≥ 1ms")
 			}
 			cfg.Scrape = Scrape{Interval: time.Duration(s.Interval), Delay: time.Duration(s.Delay)}
 		}
