@@ -496,6 +496,9 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 		if _, err := policy.Lookup(p); err != nil {
 			return nil, fmt.Errorf("%s: %w: policies[%d]: %w", name, ErrScenarioFile, i, err)
 		}
+		if slices.Contains(doc.Policies[:i], p) {
+			return nil, bad(fmt.Sprintf("policies[%d]", i), p, "named twice")
+		}
 	}
 	return sf, nil
 }
