@@ -354,6 +354,8 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 			return nil, bad("load.noise", l.Noise, "want ≥ 0")
 		case l.NoiseCorrelation < 0:
 			return nil, bad("load.noise_correlation", l.NoiseCorrelation, "want ≥ 0")
+		case l.Column == "timestamp": // traces' time column
+			return nil, bad("load.column", l.Column, "clashes with the timestamp column")
 		}
 		col := l.Column
 		if col == "" {
