@@ -480,6 +480,16 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 			if b := j.Burst; b != nil {
 				ao.Burst = &traces.MMPP{BurstRatePerHour: b.BurstRatePerHour, MeanCalm: time.Duration(b.MeanCalm), MeanBurst: time.Duration(b.MeanBurst)}
 			}
+			// A job naming no such backend would fail at run time, one by one.
+			known := []string{"auto", "simulator"}
+			for _, b := range qc.QPUs {
+				known = append(known, b.Name)
+			}
+			for i, b := range j.Backends {
+				if !slices.Contains(known, b) {
+					return nil, bad(fmt.Sprintf("quantum.jobs.backends[%d]", i), b, "no such backend (have "+strings.Join(known, ", ")+")")
+				}
+			}
 			ao.Length = time.Hour
 			if _, err := traces.NewArrivals(ao); err != nil {
 				key := strings.NewReplacer("ArrivalOptions.Burst.BurstRatePerHour", "burst.burst_rate_per_hour",
