@@ -465,6 +465,11 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 	if q := doc.Quantum; q != nil {
 		qc := q.QuantumConfig
 		qc.Prices = prices
+		// The file's catalogue prices the workers too (QuantumConfig's
+		// own default is the built-in catalogue's resources).
+		if qc.Simulators.Price == (cost.ResourcePrice{}) && prices.Resources != nil {
+			qc.Simulators.Price = *prices.Resources
+		}
 		if err := qc.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w: quantum.%s", name, ErrScenarioFile, strings.TrimPrefix(err.Error(), ErrInvalidQuantum.Error()+": "))
 		}
