@@ -497,11 +497,14 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 			}
 			ao.Length = time.Hour
 			if _, err := traces.NewArrivals(ao); err != nil {
-				key := strings.NewReplacer("ArrivalOptions.Burst.BurstRatePerHour", "burst.burst_rate_per_hour",
-					"ArrivalOptions.Burst.MeanCalm", "burst.mean_calm", "ArrivalOptions.Burst.MeanBurst", "burst.mean_burst",
-					"ArrivalOptions.RatePerHour", "rate_per_hour", "ArrivalOptions.MaxQubits", "max_qubits",
-					"ArrivalOptions.Backends", "backends").Replace(err.Error())
-				return nil, fmt.Errorf("%s: %w: quantum.jobs: %s", name, ErrScenarioFile, key)
+				// "traces: ArrivalOptions.RatePerHour = -1: invalid option: why"
+				// as "quantum.jobs.rate_per_hour = -1: why".
+				msg := strings.NewReplacer("traces: ", "", ": "+traces.ErrInvalidOption.Error(), "",
+					"ArrivalOptions.Burst.BurstRatePerHour", "quantum.jobs.burst.burst_rate_per_hour",
+					"ArrivalOptions.Burst.MeanCalm", "quantum.jobs.burst.mean_calm", "ArrivalOptions.Burst.MeanBurst", "quantum.jobs.burst.mean_burst",
+					"ArrivalOptions.RatePerHour", "quantum.jobs.rate_per_hour", "ArrivalOptions.MaxQubits", "quantum.jobs.max_qubits",
+					"ArrivalOptions.Start", "start", "ArrivalOptions.Backends", "quantum.jobs.backends").Replace(err.Error())
+				return nil, fmt.Errorf("%s: %w: %s", name, ErrScenarioFile, msg)
 			}
 			ao.Length = 0
 			qs.Arrivals = ao
