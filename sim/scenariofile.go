@@ -187,7 +187,7 @@ func checkDoc(path string, v any, t reflect.Type) (key string, val any, why stri
 			if !ok {
 				return sub, nil, "unknown key"
 			}
-			if key, val, why := checkDoc(sub, m[k], ft); key != "" {
+			if key, val, why := checkDoc(sub, m[k], ft); why != "" {
 				return key, val, why
 			}
 		}
@@ -197,7 +197,7 @@ func checkDoc(path string, v any, t reflect.Type) (key string, val any, why stri
 			return path, v, "want a list"
 		}
 		for i, e := range a {
-			if key, val, why := checkDoc(fmt.Sprintf("%s[%d]", path, i), e, t.Elem()); key != "" {
+			if key, val, why := checkDoc(fmt.Sprintf("%s[%d]", path, i), e, t.Elem()); why != "" {
 				return key, val, why
 			}
 		}
@@ -253,7 +253,9 @@ func describe(v any) string {
 }
 
 // ParseScenarioFile is LoadScenarioFile on the file's contents; name is
-// used in messages. Relative paths in it are left as they are.
+// used in messages, and the catalogue is read relative to its directory.
+// Other relative paths (policy_files, quantum.job_trace) are left as they
+// are.
 func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 	bad := func(key string, v any, why string) error {
 		if d, ok := v.(cost.Duration); ok {
@@ -274,7 +276,9 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 	}
 	if key, v, why := checkDoc("", raw, reflect.TypeFor[scenarioDoc]()); why == "unknown key" {
 		return nil, fmt.Errorf("%s: %w: unknown key %q (docs/scenario-files.md lists the keys)", name, ErrScenarioFile, key)
-	} else if key != "" {
+	} else if key == "" && why != "" {
+		return nil, fmt.Errorf("%s: %w: the file is %s, want a mapping of keys such as \"load:\"", name, ErrScenarioFile, describe(v))
+	} else if why != "" {
 		return nil, bad(key, describe(v), why)
 	}
 	var doc scenarioDoc

@@ -147,6 +147,7 @@ func TestScenarioFileErrors(t *testing.T) {
 		{"policies unknown", "load: {base: 100}\npolicies: [threshold, magic]\n", "policies[1]"},
 		{"policies twice", "load: {base: 100}\npolicies: [threshold, threshold]\n", "policies[1] = threshold: named twice"},
 		{"a key twice", "load: {base: 100}\nload: {base: 200}\n", `key "load" already set`},
+		{"a list, not a mapping", "- load\n", "the file is a list, want a mapping of keys"},
 		{"not YAML", "load: [base: 100\n", "not YAML or JSON"},
 		{"catalogue missing", "catalogue: no-such-catalogue.yaml\nload: {base: 100}\n", "catalogue"},
 	} {
