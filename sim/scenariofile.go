@@ -150,8 +150,9 @@ var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 // checkDoc walks v, the file decoded as generic JSON (numbers as
 // json.Number), against t, the type it decodes into, and returns the path
 // of the first unknown key or mistyped value, in sorted key order, the
-// value, and why. encoding/json names only the last key of an unknown one, and not
-// the key at all when a value's own UnmarshalJSON (a duration's) fails.
+// value, and why. encoding/json names only the last key of an unknown
+// one, and not the key at all when a value's own UnmarshalJSON (a
+// duration's) fails.
 func checkDoc(path string, v any, t reflect.Type) (key string, val any, why string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
