@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,15 +145,142 @@ func LoadScenarioFile(path string) (*ScenarioFile, error) {
 
 var unknownField = regexp.MustCompile(`unknown field "([^"]*)"`)
 
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// checkDoc walks v, the file decoded as generic JSON (numbers as
+// json.Number), against t, the type it decodes into, and returns the path
+// of the first unknown key or mistyped value, in sorted key order, the
+// value, and why. encoding/json names only the last key of an unknown
+// one, and not the key at all when a value's own UnmarshalJSON (a
+// duration's) fails.
+func checkDoc(path string, v any, t reflect.Type) (key string, val any, why string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if v == nil {
+		return "", nil, ""
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		b, err := json.Marshal(v)
+		if err == nil {
+			err = reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(b)
+		}
+		if err != nil {
+			return path, v, err.Error()
+		}
+		return "", nil, ""
+	}
+	n, isNum := v.(json.Number)
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return path, v, "want a mapping of keys"
+		}
+		fields := map[string]reflect.Type{}
+		docFields(t, fields)
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			sub := k
+			if path != "" {
+				sub = path + "." + k
+			}
+			ft, ok := fields[k]
+			if !ok {
+				return sub, nil, "unknown key"
+			}
+			if key, val, why := checkDoc(sub, m[k], ft); why != "" {
+				return key, val, why
+			}
+		}
+	case reflect.Slice:
+		a, ok := v.([]any)
+		if !ok {
+			return path, v, "want a list"
+		}
+		for i, e := range a {
+			if key, val, why := checkDoc(fmt.Sprintf("%s[%d]", path, i), e, t.Elem()); why != "" {
+				return key, val, why
+			}
+		}
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			return path, v, "want a string"
+		}
+	case reflect.Float64:
+		if _, err := n.Float64(); !isNum || err != nil {
+			return path, v, "want a number"
+		}
+	case reflect.Int:
+		if _, err := strconv.ParseInt(string(n), 10, 0); !isNum || err != nil {
+			return path, v, "want a whole number"
+		}
+	case reflect.Uint64:
+		if _, err := strconv.ParseUint(string(n), 10, 64); !isNum || err != nil {
+			return path, v, "want a whole number ≥ 0"
+		}
+	}
+	return "", nil, ""
+}
+
+// docFields adds the keys of struct type t to fields, with their types,
+// those of embedded structs without a key of their own included.
+func docFields(t reflect.Type, fields map[string]reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || (!f.IsExported() && !f.Anonymous):
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			docFields(f.Type, fields)
+		case name != "":
+			fields[name] = f.Type
+		default:
+			fields[f.Name] = f.Type
+		}
+	}
+}
+
+// describe returns a decoded JSON value as a message shows it.
+func describe(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	case string:
+		return strconv.Quote(v)
+	}
+	return fmt.Sprint(v)
+}
+
 // ParseScenarioFile is LoadScenarioFile on the file's contents; name is
-// used in messages. Relative paths in it are left as they are.
+// used in messages, and the catalogue is read relative to its directory.
+// Other relative paths (policy_files, quantum.job_trace) are left as they
+// are.
 func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 	bad := func(key string, v any, why string) error {
+		if d, ok := v.(cost.Duration); ok {
+			v = time.Duration(d) // "-1s", not -1000000000
+		}
 		return fmt.Errorf("%s: %w: %s = %v: %s", name, ErrScenarioFile, key, v, why)
 	}
-	js, err := yaml.YAMLToJSON(data)
+	js, err := yaml.YAMLToJSONStrict(data) // strict: a key given twice is an error
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: not YAML or JSON: %v", name, ErrScenarioFile, err)
+		// On one line: the YAML parser's messages span several.
+		return nil, fmt.Errorf("%s: %w: not YAML or JSON: %s", name, ErrScenarioFile, strings.Join(strings.Fields(err.Error()), " "))
+	}
+	var raw any
+	rd := json.NewDecoder(bytes.NewReader(js))
+	rd.UseNumber()
+	if err := rd.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", name, ErrScenarioFile, err)
+	}
+	if key, v, why := checkDoc("", raw, reflect.TypeFor[scenarioDoc]()); why == "unknown key" {
+		return nil, fmt.Errorf("%s: %w: unknown key %q (docs/scenario-files.md lists the keys)", name, ErrScenarioFile, key)
+	} else if key == "" && why != "" {
+		return nil, fmt.Errorf("%s: %w: the file is %s, want a mapping of keys such as \"load:\"", name, ErrScenarioFile, describe(v))
+	} else if why != "" {
+		return nil, bad(key, describe(v), why)
 	}
 	var doc scenarioDoc
 	dec := json.NewDecoder(bytes.NewReader(js))
@@ -193,6 +324,12 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 		}
 	}
 
+	// The sync period is the quantum loop's too, so it applies without load.
+	if doc.SyncPeriod < 0 || (doc.SyncPeriod > 0 && doc.SyncPeriod < cost.Duration(time.Millisecond)) {
+		return nil, bad("sync_period", doc.SyncPeriod, "want ≥ 1ms")
+	}
+	sc.Config.SyncPeriod = time.Duration(doc.SyncPeriod)
+
 	// The classical side.
 	if doc.Load == nil {
 		if doc.Quantum == nil {
@@ -222,6 +359,8 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 			return nil, bad("load.noise", l.Noise, "want ≥ 0")
 		case l.NoiseCorrelation < 0:
 			return nil, bad("load.noise_correlation", l.NoiseCorrelation, "want ≥ 0")
+		case l.Column == "timestamp": // traces' time column
+			return nil, bad("load.column", l.Column, "clashes with the timestamp column")
 		}
 		col := l.Column
 		if col == "" {
@@ -245,12 +384,9 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 				Rise: time.Duration(f.Rise), Decay: time.Duration(f.Decay)})
 		}
 		cfg := Config{SyncPeriod: time.Duration(doc.SyncPeriod)}
-		if doc.SyncPeriod < 0 {
-			return nil, bad("sync_period", doc.SyncPeriod, "want > 0")
-		}
 		if s := doc.Scrape; s != nil {
-			if s.Interval < 0 {
-				return nil, bad("scrape.interval", s.Interval, "want > 0")
+			if s.Interval < 0 || (s.Interval > 0 && s.Interval < cost.Duration(time.Millisecond)) {
+				return nil, bad("scrape.interval", s.Interval, "want ≥ 1ms")
 			}
 			cfg.Scrape = Scrape{Interval: time.Duration(s.Interval), Delay: time.Duration(s.Delay)}
 		}
@@ -259,23 +395,30 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 				Quantile: s.Quantile, StartupDelay: time.Duration(s.StartupDelay), MemoryBaseGiB: s.MemoryBaseGiB,
 				MemoryPerRequestGiB: s.MemoryPerRequestGiB}
 			for _, c := range []struct {
-				key string
-				bad bool
+				key  string
+				v    any
+				bad  bool
+				want string
 			}{
-				{"service.capacity", !finite(s.Capacity) || s.Capacity < 0},
-				{"service.concurrency", s.Concurrency < 0},
-				{"service.objective", s.Objective < 0},
-				{"service.quantile", !finite(s.Quantile) || s.Quantile < 0 || s.Quantile >= 1},
-				{"service.startup_delay", s.StartupDelay < 0},
-				{"service.memory_base_gib", !finite(s.MemoryBaseGiB) || s.MemoryBaseGiB < 0},
-				{"service.memory_per_request_gib", !finite(s.MemoryPerRequestGiB) || s.MemoryPerRequestGiB < 0},
+				{"service.capacity", s.Capacity, !finite(s.Capacity) || s.Capacity < 0, "want req/s > 0"},
+				{"service.concurrency", s.Concurrency, s.Concurrency < 0, "want ≥ 1"},
+				{"service.objective", s.Objective, s.Objective < 0, "want > 0"},
+				{"service.quantile", s.Quantile, !finite(s.Quantile) || s.Quantile < 0 || s.Quantile >= 1, "want in (0, 1)"},
+				{"service.startup_delay", s.StartupDelay, s.StartupDelay < 0, "want ≥ 0"},
+				{"service.memory_base_gib", s.MemoryBaseGiB, !finite(s.MemoryBaseGiB) || s.MemoryBaseGiB < 0, "want ≥ 0"},
+				{"service.memory_per_request_gib", s.MemoryPerRequestGiB, !finite(s.MemoryPerRequestGiB) || s.MemoryPerRequestGiB < 0, "want ≥ 0"},
 			} {
 				if c.bad {
-					return nil, bad(c.key, "", "out of range (docs/scenario-files.md gives the ranges)")
+					return nil, bad(c.key, c.v, c.want)
 				}
 			}
 			if err := cfg.Service.Validate(); err != nil {
-				return nil, fmt.Errorf("%s: %w: service: %w", name, ErrScenarioFile, err)
+				// Only the objective against the service time is left to
+				// fail; name the file's keys, not the Go fields.
+				msg := strings.TrimPrefix(err.Error(), ErrInvalidConfig.Error()+": ")
+				msg = strings.NewReplacer("Service.Objective", "service.objective", "(Concurrency/Capacity)",
+					"(service.concurrency ÷ service.capacity)", "Service.", "service.").Replace(msg)
+				return nil, fmt.Errorf("%s: %w: %s", name, ErrScenarioFile, msg)
 			}
 		}
 		if in := doc.Instances; in != nil {
@@ -296,7 +439,21 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 				if !finite(in.USDPerHour) || in.USDPerHour < 0 {
 					return nil, bad("instances.usd_per_hour", in.USDPerHour, "want ≥ 0")
 				}
-				cfg.Price = cost.InstanceHour{USDPerHour: in.USDPerHour, Granularity: time.Duration(in.Billing.Granularity), Minimum: time.Duration(in.Billing.Minimum)}
+				// Each key given overrides its part of the type's price, or
+				// of the default price: a billing rule alone must not make
+				// the instances free.
+				if cfg.Price == (cost.InstanceHour{}) {
+					cfg.Price = Config{}.WithDefaults().Price
+				}
+				if in.USDPerHour != 0 {
+					cfg.Price.USDPerHour = in.USDPerHour
+				}
+				if in.Billing.Granularity != 0 {
+					cfg.Price.Granularity = time.Duration(in.Billing.Granularity)
+				}
+				if in.Billing.Minimum != 0 {
+					cfg.Price.Minimum = time.Duration(in.Billing.Minimum)
+				}
 				if err := cfg.Price.Validate(); err != nil {
 					return nil, fmt.Errorf("%s: %w: instances.billing: %w", name, ErrScenarioFile, err)
 				}
@@ -313,6 +470,11 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 	if q := doc.Quantum; q != nil {
 		qc := q.QuantumConfig
 		qc.Prices = prices
+		// The file's catalogue prices the workers too (QuantumConfig's
+		// own default is the built-in catalogue's resources).
+		if qc.Simulators.Price == (cost.ResourcePrice{}) && prices.Resources != nil {
+			qc.Simulators.Price = *prices.Resources
+		}
 		if err := qc.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w: quantum.%s", name, ErrScenarioFile, strings.TrimPrefix(err.Error(), ErrInvalidQuantum.Error()+": "))
 		}
@@ -328,13 +490,26 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 			if b := j.Burst; b != nil {
 				ao.Burst = &traces.MMPP{BurstRatePerHour: b.BurstRatePerHour, MeanCalm: time.Duration(b.MeanCalm), MeanBurst: time.Duration(b.MeanBurst)}
 			}
+			// A job naming no such backend would fail at run time, one by one.
+			known := []string{"auto", "simulator"}
+			for _, b := range qc.QPUs {
+				known = append(known, b.Name)
+			}
+			for i, b := range j.Backends {
+				if !slices.Contains(known, b) {
+					return nil, bad(fmt.Sprintf("quantum.jobs.backends[%d]", i), b, "no such backend (have "+strings.Join(known, ", ")+")")
+				}
+			}
 			ao.Length = time.Hour
 			if _, err := traces.NewArrivals(ao); err != nil {
-				key := strings.NewReplacer("ArrivalOptions.Burst.BurstRatePerHour", "burst.burst_rate_per_hour",
-					"ArrivalOptions.Burst.MeanCalm", "burst.mean_calm", "ArrivalOptions.Burst.MeanBurst", "burst.mean_burst",
-					"ArrivalOptions.RatePerHour", "rate_per_hour", "ArrivalOptions.MaxQubits", "max_qubits",
-					"ArrivalOptions.Backends", "backends").Replace(err.Error())
-				return nil, fmt.Errorf("%s: %w: quantum.jobs: %s", name, ErrScenarioFile, key)
+				// "traces: ArrivalOptions.RatePerHour = -1: invalid option: why"
+				// as "quantum.jobs.rate_per_hour = -1: why".
+				msg := strings.NewReplacer("traces: ", "", ": "+traces.ErrInvalidOption.Error(), "",
+					"ArrivalOptions.Burst.BurstRatePerHour", "quantum.jobs.burst.burst_rate_per_hour",
+					"ArrivalOptions.Burst.MeanCalm", "quantum.jobs.burst.mean_calm", "ArrivalOptions.Burst.MeanBurst", "quantum.jobs.burst.mean_burst",
+					"ArrivalOptions.RatePerHour", "quantum.jobs.rate_per_hour", "ArrivalOptions.MaxQubits", "quantum.jobs.max_qubits",
+					"ArrivalOptions.Start", "start", "ArrivalOptions.Backends", "quantum.jobs.backends").Replace(err.Error())
+				return nil, fmt.Errorf("%s: %w: %s", name, ErrScenarioFile, msg)
 			}
 			ao.Length = 0
 			qs.Arrivals = ao
@@ -345,6 +520,9 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 	for i, p := range doc.Policies {
 		if _, err := policy.Lookup(p); err != nil {
 			return nil, fmt.Errorf("%s: %w: policies[%d]: %w", name, ErrScenarioFile, i, err)
+		}
+		if slices.Contains(doc.Policies[:i], p) {
+			return nil, bad(fmt.Sprintf("policies[%d]", i), p, "named twice")
 		}
 	}
 	return sf, nil

@@ -411,3 +411,121 @@ func TestAntiFlapSparesTheOracle(t *testing.T) {
 		t.Errorf("--anti-flap 1.5: exit %d, want 2", code)
 	}
 }
+
+// A scenario file sets the scenario, its seed and its policies; --policies
+// and --seed on the command line win over the file's.
+func TestScenarioFile(t *testing.T) {
+	const file = "../../docs/examples/scenario-mixed.yaml"
+	type summary struct {
+		Scenario           string `json:"scenario"`
+		Seed               uint64 `json:"seed"`
+		Classical, Quantum bool
+		Policies           []struct {
+			Name    string   `json:"name"`
+			Total   *int     `json:"quantum_jobs_total"`
+			WaitP95 *float64 `json:"quantum_wait_p95_seconds"`
+		} `json:"policies"`
+	}
+	read := func(args ...string) (summary, []string) {
+		t.Helper()
+		dir := t.TempDir()
+		if _, stderr, code := runSim(t, append([]string{"--scenario", file, "--days", "0.25", "--out", dir, "-q"}, args...)...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		var sum summary
+		b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &sum); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, p := range sum.Policies {
+			names = append(names, p.Name)
+		}
+		return sum, names
+	}
+
+	sum, names := read()
+	if sum.Scenario != "shop-and-lab" || sum.Seed != 7 || !sum.Classical || !sum.Quantum {
+		t.Errorf("run header: scenario %q, seed %d, classical %v, quantum %v; want shop-and-lab, the file's seed 7, both sides",
+			sum.Scenario, sum.Seed, sum.Classical, sum.Quantum)
+	}
+	if diff := cmp.Diff([]string{"threshold", "target-tracking", "predictive", "oracle"}, names); diff != "" {
+		t.Errorf("policies, want the file's and the oracle (-want +got):\n%s", diff)
+	}
+	for _, p := range sum.Policies {
+		if p.Total == nil || p.WaitP95 == nil || *p.Total == 0 {
+			t.Errorf("%s: no quantum scores in summary.json", p.Name)
+		}
+	}
+
+	sum, names = read("--policies", "threshold", "--seed", "3")
+	if sum.Scenario != "shop-and-lab" || sum.Seed != 3 {
+		t.Errorf("with --seed 3: scenario %q, seed %d; want the flag's seed", sum.Scenario, sum.Seed)
+	}
+	if diff := cmp.Diff([]string{"threshold", "oracle"}, names); diff != "" {
+		t.Errorf("with --policies threshold (-want +got):\n%s", diff)
+	}
+}
+
+// A scenario file's policy_files resolve against its directory and join its
+// policies; --policies replaces both.
+func TestScenarioFilePolicyFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "fast.yaml"), []byte("policy: threshold\nname: threshold-fast\nparams: {cooldown: 60s}\n"), 0o644)
+	file := filepath.Join(dir, "s.yaml")
+	os.WriteFile(file, []byte("days: 0.05\nload: {base: 200}\npolicies: [threshold]\npolicy_files: [fast.yaml]\n"), 0o644)
+	names := func(args ...string) []string {
+		t.Helper()
+		out := t.TempDir()
+		if _, stderr, code := runSim(t, append([]string{"--scenario", file, "--out", out, "-q"}, args...)...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		b, _ := os.ReadFile(filepath.Join(out, "summary.json"))
+		var sum struct {
+			Policies []struct {
+				Name string `json:"name"`
+			} `json:"policies"`
+		}
+		if err := json.Unmarshal(b, &sum); err != nil {
+			t.Fatal(err)
+		}
+		var n []string
+		for _, p := range sum.Policies {
+			n = append(n, p.Name)
+		}
+		return n
+	}
+	if diff := cmp.Diff([]string{"threshold", "threshold-fast", "oracle"}, names()); diff != "" {
+		t.Errorf("the file's policies and policy files (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"step", "oracle"}, names("--policies", "step")); diff != "" {
+		t.Errorf("--policies step replaces them (-want +got):\n%s", diff)
+	}
+}
+
+func TestBadScenarioFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ file, key string }{
+		{"load: {base: 400, daily_amplitude: 1.5}\n", "load.daily_amplitude"},
+		{"load: {base: 400, bsae: 1}\n", `"load.bsae"`},
+		{"quantum:\n  jobs: {rate_per_hour: 1}\n  simulators: {min: -1}\n", "quantum.simulators.min"},
+	} {
+		bad := filepath.Join(dir, "bad.yaml")
+		if err := os.WriteFile(bad, []byte(c.file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, code := runSim(t, "--scenario", bad, "--out", filepath.Join(dir, "out"))
+		if code != 2 || !strings.HasPrefix(stderr, "sim: --scenario "+bad+": ") || !strings.Contains(stderr, c.key) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 and one line naming the file and %s", c.file, code, stdout, stderr, c.key)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a bad scenario file created --out: %v", err)
+	}
+	if _, stderr, code := runSim(t, "--scenario", filepath.Join(dir, "missing.yaml")); code != 2 || !strings.Contains(stderr, "missing.yaml") {
+		t.Errorf("missing file: exit %d, stderr %q; want 2 naming it", code, stderr)
+	}
+}
