@@ -470,6 +470,11 @@ func ParseScenarioFile(name string, data []byte) (*ScenarioFile, error) {
 	if q := doc.Quantum; q != nil {
 		qc := q.QuantumConfig
 		qc.Prices = prices
+		if qc.QPUs == nil {
+			// No "qpus" key: the built-in scenarios' backends ("qpus: []"
+			// means none).
+			qc.QPUs = DefaultQuantum().QPUs
+		}
 		// The file's catalogue prices the workers too (QuantumConfig's
 		// own default is the built-in catalogue's resources).
 		if qc.Simulators.Price == (cost.ResourcePrice{}) && prices.Resources != nil {

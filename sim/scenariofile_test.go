@@ -140,7 +140,8 @@ func TestScenarioFileErrors(t *testing.T) {
 		{"neither jobs nor job_trace", "quantum: {wait_objective: 5m}\n", `"jobs"`},
 		{"jobs.rate_per_hour negative", "quantum:\n  jobs: {rate_per_hour: -1}\n", "quantum.jobs.rate_per_hour = -1: must be"},
 		{"jobs.burst.mean_calm 0", "quantum:\n  jobs: {rate_per_hour: 1, burst: {burst_rate_per_hour: 9, mean_burst: 1h}}\n", "quantum.jobs.burst.mean_calm = 0s: must be > 0"},
-		{"jobs.backends unknown", "quantum:\n  jobs: {rate_per_hour: 1, backends: [ibm-eagle]}\n", "quantum.jobs.backends[0] = ibm-eagle"},
+		{"jobs.backends unknown", "quantum:\n  jobs: {rate_per_hour: 1, backends: [ibm-egale]}\n", "quantum.jobs.backends[0] = ibm-egale"},
+		{"jobs.backends none listed", "quantum:\n  qpus: []\n  jobs: {rate_per_hour: 1, backends: [ibm-eagle]}\n", "quantum.jobs.backends[0] = ibm-eagle"},
 		{"days -1", "days: -1\nload: {base: 100}\n", "days = -1"},
 		{"start malformed", "start: 2026-03-02 09:00\nload: {base: 100}\n", "start"},
 		{"seed negative", "seed: -1\nload: {base: 100}\n", "seed = -1"},
@@ -179,11 +180,17 @@ func TestScenarioFileQuantumOnly(t *testing.T) {
 	if sf.Config.SyncPeriod != time.Minute {
 		t.Errorf("sync period %v, want the file's 1m: the quantum loop runs on it", sf.Config.SyncPeriod)
 	}
-	if got, want := sf.Quantum.Config, (QuantumConfig{Prices: sf.Quantum.Config.Prices}).WithDefaults(); !reflect.DeepEqual(got, want) {
+	want := DefaultQuantum()
+	want.Prices = sf.Quantum.Config.Prices
+	if got := sf.Quantum.Config; !reflect.DeepEqual(got, want) {
 		t.Errorf("quantum config %+v, want the defaults %+v", got, want)
 	}
-	if len(sf.Quantum.Config.QPUs) != 0 {
-		t.Errorf("qpus %+v, want none unless listed", sf.Quantum.Config.QPUs)
+	none, err := ParseScenarioFile("lab.yml", []byte("quantum:\n  qpus: []\n  jobs: {rate_per_hour: 5}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(none.Quantum.Config.QPUs) != 0 {
+		t.Errorf("qpus: [] gave %+v, want none", none.Quantum.Config.QPUs)
 	}
 }
 
