@@ -196,7 +196,10 @@ type qworld struct {
 	res   QuantumResult
 	waits []float64
 	spent float64 // closed bills and on-demand charges
-	hour  struct {
+	// pending is the price of the on-demand jobs accepted and not yet
+	// charged, wherever they are: public queue, eligible, running.
+	pending float64
+	hour    struct {
 		start int64
 		spent float64 // on-demand charges this clock hour
 	}
@@ -659,6 +662,7 @@ func (w *qworld) handle(e Event) {
 		j := &w.jobs[p.odBusy]
 		usd, _ := p.odPrice.JobCost(cost.QuantumJob{Qubits: j.Qubits, Shots: j.Shots, Circuits: circuits(&j.Job), Runtime: j.run})
 		w.charge(usd, t)
+		w.pending -= usd
 		w.res.SpendOnDemand += usd
 		j.state = jobDone
 		p.odBusy = -1
@@ -749,31 +753,14 @@ func (w *qworld) onDemand(p *qpool, i int, t int64) {
 		return
 	}
 	w.res.OnDemandJobs++
+	w.pending += usd
 	p.odWait++
 	w.q.Push(Event{At: t + int64(j.odWait), Kind: evQEligible, Arg: int64(i)})
 }
 
-// committed is the price of on-demand jobs accepted but not yet charged.
-func (w *qworld) committed() float64 {
-	usd := 0.0
-	for _, p := range w.pools {
-		if p.odPrice == nil {
-			continue
-		}
-		add := func(i int) {
-			j := &w.jobs[i]
-			c, _ := p.odPrice.JobCost(cost.QuantumJob{Qubits: j.Qubits, Shots: j.Shots, Circuits: circuits(&j.Job), Runtime: j.run})
-			usd += c
-		}
-		for _, i := range p.odQueue {
-			add(i)
-		}
-		if p.odBusy >= 0 {
-			add(p.odBusy)
-		}
-	}
-	return usd
-}
+// committed is the price of on-demand jobs accepted but not yet charged:
+// those in the public queue, eligible, or running.
+func (w *qworld) committed() float64 { return max(w.pending, 0) }
 
 func (w *qworld) failJob(j *qjob, why string) {
 	j.state = jobFailed
