@@ -46,11 +46,11 @@ type QuantumRecord struct {
 	Time          time.Time // start of the step
 	Queued        int       // jobs waiting, on every queue (quantum_workload = Queued + Running)
 	Running       int       // jobs running
-	Workers       int       // simulator workers billed (ready + starting)
-	WorkersReady  int       // simulator workers ready
+	Workers       int       // simulator workers billed (ready, starting, or draining a job after a scale-in)
+	WorkersReady  int       // simulator workers ready for jobs (not draining)
 	WorkerMemGiB  float64   // memory of the size new workers get, GiB
-	Reserved      int       // reserved QPU devices billed, all backends
-	ReservedReady int       // reserved QPU devices usable
+	Reserved      int       // reserved QPU devices billed, all backends (draining ones included)
+	ReservedReady int       // reserved QPU devices usable for new jobs
 	Spend         float64   // quantum USD accrued so far, before billing rounding
 }
 
@@ -969,12 +969,14 @@ func (w *qworld) record(from, t int64) QuantumRecord {
 		if p.odBusy >= 0 {
 			r.Running++
 		}
-		a, ready, busy := p.counts()
+		// Billed: every unit in the pool, those draining a job after a
+		// scale-in included, as MeanWorkers and PeakWorkers count them.
+		_, ready, busy := p.counts()
 		r.Running += busy
 		if p.qpu == nil {
-			r.Workers, r.WorkersReady, r.WorkerMemGiB = a, ready, p.size.MemoryGiB
+			r.Workers, r.WorkersReady, r.WorkerMemGiB = len(p.units), ready, p.size.MemoryGiB
 		} else {
-			r.Reserved += a
+			r.Reserved += len(p.units)
 			r.ReservedReady += ready
 		}
 	}
