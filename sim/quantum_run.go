@@ -420,7 +420,7 @@ func (w *qworld) route() {
 		if j.route < 0 {
 			continue
 		}
-		edges[j.route] = append(edges[j.route], edge{j.submit, +1}, edge{j.submit + int64(j.run), -1})
+		edges[j.route] = append(edges[j.route], edge{j.submit, +1}, edge{later(j.submit, j.run), -1})
 	}
 	for k, es := range edges {
 		sort.SliceStable(es, func(a, b int) bool {
@@ -755,7 +755,7 @@ func (w *qworld) onDemand(p *qpool, i int, t int64) {
 	w.res.OnDemandJobs++
 	w.pending += usd
 	p.odWait++
-	w.q.Push(Event{At: t + int64(j.odWait), Kind: evQEligible, Arg: int64(i)})
+	w.q.Push(Event{At: later(t, j.odWait), Kind: evQEligible, Arg: int64(i)})
 }
 
 // committed is the price of on-demand jobs accepted but not yet charged:
@@ -793,7 +793,7 @@ func (p *qpool) dispatch(t int64) {
 		}
 		w.started(j, t)
 		u.job = i
-		w.q.Push(Event{At: t + int64(run), Kind: kind, Arg: u.id})
+		w.q.Push(Event{At: later(t, run), Kind: kind, Arg: u.id})
 	}
 }
 
@@ -808,7 +808,7 @@ func (p *qpool) dispatchOnDemand(t int64) {
 	p.odBusy = i
 	j := &p.w.jobs[i]
 	p.w.started(j, t)
-	p.w.q.Push(Event{At: t + int64(j.run), Kind: evQOnDemandDone, Arg: int64(p.idx)})
+	p.w.q.Push(Event{At: later(t, j.run), Kind: evQOnDemandDone, Arg: int64(p.idx)})
 }
 
 func (w *qworld) started(j *qjob, t int64) {
@@ -1037,3 +1037,8 @@ func (w *qworld) waitingAtEnd(j *qjob) {
 		w.res.OverSLO++
 	}
 }
+
+// later returns t + d, saturating: a runtime or wait that durationOf
+// saturated at the largest Duration must end never, not wrap around to
+// before t.
+func later(t int64, d time.Duration) int64 { return int64(addSat(time.Duration(t), d)) }
