@@ -69,9 +69,13 @@ func (s *Static) Decide(time.Time, Observation) Decision {
 // StateVectorSizes returns the worker sizes a state-vector simulator needs,
 // one per qubit count: memory doubles with each qubit (16·2^n bytes in
 // complex128), so the steps are the powers of two from minGiB to maxGiB,
-// with cpuPerGiB vCPUs per GiB (at least one).
+// with cpuPerGiB vCPUs per GiB (at least one). A range doubling cannot
+// cross (minGiB ≤ 0, or maxGiB infinite) gives no sizes.
 func StateVectorSizes(minGiB, maxGiB, cpuPerGiB float64) []Size {
 	var out []Size
+	if !(minGiB > 0) || math.IsInf(maxGiB, 1) {
+		return nil
+	}
 	for m := minGiB; m <= maxGiB*(1+1e-9); m *= 2 {
 		out = append(out, Size{CPU: max(1, math.Round(m*cpuPerGiB)), MemoryGiB: m})
 	}
