@@ -1060,3 +1060,22 @@ func TestQuantumPoolBounds(t *testing.T) {
 		t.Errorf("threshold: at most %d workers ready, want the pool's max 3 reached and kept", peak)
 	}
 }
+
+// TestQuantumWorkerLadder checks which worker of the default ladder each
+// qubit count needs, 16·2^n bytes + 1 GiB, as docs/quantum.md tabulates
+// it: a static pool is sized for the largest job it will be sent.
+func TestQuantumWorkerLadder(t *testing.T) {
+	want := map[int]float64{1: 16, 20: 16, 29: 16, 30: 32, 31: 64, 32: 128, 33: 256, 34: 512, 35: 0}
+	for n, mem := range want {
+		run := QuantumRun{Config: DefaultQuantum(), Start: qStart, End: qStart.Add(time.Hour), Step: time.Hour, Policy: qStatic(1, nil)}
+		out := runQ(t, run, qJobs(qJob(time.Minute, n, 1, 1, 1, "simulator")))
+		switch {
+		case mem == 0:
+			if out.res.FailedBy[FailTooLarge] != 1 {
+				t.Errorf("%d qubits: %v, want no worker to fit", n, out.res.FailedBy)
+			}
+		case out.recs[0].WorkerMemGiB != mem || out.res.Done != 1:
+			t.Errorf("%d qubits: %v GiB worker, done %d; want %v GiB", n, out.recs[0].WorkerMemGiB, out.res.Done, mem)
+		}
+	}
+}
