@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -1076,6 +1077,47 @@ func TestQuantumWorkerLadder(t *testing.T) {
 			}
 		case out.recs[0].WorkerMemGiB != mem || out.res.Done != 1:
 			t.Errorf("%d qubits: %v GiB worker, done %d; want %v GiB", n, out.recs[0].WorkerMemGiB, out.res.Done, mem)
+		}
+	}
+}
+
+// TestQuantumPublicQueueDraw recomputes, by hand from the documented
+// interpolation of the published queue-time quantiles, the public-queue
+// wait drawn for the first job of a seed, and checks the on-demand job
+// waits exactly that long and is charged the catalogue's price whatever
+// its wait.
+func TestQuantumPublicQueueDraw(t *testing.T) {
+	// Quantiles (u, minutes): p10 0.0035, p50 4.3, p90 784, p99 1,892,
+	// max 3,458; linear from 0 below p10, log-linear above.
+	minutes := func(u float64) float64 {
+		if u <= 0.10 {
+			return 0.0035 * u / 0.10
+		}
+		p := []float64{0.10, 0.50, 0.90, 0.99, 1}
+		x := []float64{0.0035, 4.3, 784, 1892, 3458}
+		for i := 1; i < len(p); i++ {
+			if u <= p[i] {
+				f := (u - p[i-1]) / (p[i] - p[i-1])
+				return x[i-1] * math.Pow(x[i]/x[i-1], f)
+			}
+		}
+		return 3458
+	}
+	for seed := range uint64(12) {
+		// The draws' stream: one uniform per job, in trace order.
+		u := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)).Float64()
+		want := time.Duration(minutes(u) * 60 * 1e9)
+		run := QuantumRun{Config: DefaultQuantum(), Start: qStart, End: qStart.Add(60 * time.Hour), Step: time.Hour, SyncPeriod: time.Hour,
+			Policy: qStatic(0, nil), Seed: seed}
+		res := runQ(t, run, qJobs(qJob(0, 5, 100, 4, 1, "ionq-aria"))).res
+		if d := res.WaitMean - want; d.Abs() > time.Microsecond {
+			t.Errorf("seed %d, u %.4f: waited %v, want the draw %v", seed, u, res.WaitMean, want)
+		}
+		if !approx(res.SpendOnDemand, 0.30+100*0.03, 1e-9) || res.OnDemandJobs != 1 || res.Done != 1 {
+			t.Errorf("seed %d: on-demand %d done %d charged %v, want 3.30 USD", seed, res.OnDemandJobs, res.Done, res.SpendOnDemand)
+		}
+		if over := res.WaitMean > res.WaitObjective; over != (res.OverSLO == 1) {
+			t.Errorf("seed %d: wait %v, over SLO %d", seed, res.WaitMean, res.OverSLO)
 		}
 	}
 }
