@@ -488,6 +488,10 @@ func TestQuantumStaticPools(t *testing.T) {
 	if r := (2*127 + 25) * 0.75 * 2; !approx(res.SpendReserved, r, 1e-9) {
 		t.Errorf("reserved devices cost %v, want %v", res.SpendReserved, r)
 	}
+	// Whole seconds and hours: the bills are what the records accrued.
+	if last := out.recs[len(out.recs)-1]; !approx(last.Spend, res.Spend, 1e-9) {
+		t.Errorf("records accrued %v USD, billed %v", last.Spend, res.Spend)
+	}
 	// A reservation is billed an hour at least: a 10 min run pays the hour.
 	run.End = qStart.Add(10 * time.Minute)
 	out = runQ(t, run, qJobs())
@@ -1118,6 +1122,50 @@ func TestQuantumPublicQueueDraw(t *testing.T) {
 		}
 		if over := res.WaitMean > res.WaitObjective; over != (res.OverSLO == 1) {
 			t.Errorf("seed %d: wait %v, over SLO %d", seed, res.WaitMean, res.OverSLO)
+		}
+	}
+}
+
+// qChaos proposes a random count at every decision.
+type qChaos struct{ r *rand.Rand }
+
+func (c *qChaos) Name() string { return "chaos" }
+func (c *qChaos) Decide(time.Time, policy.Observation) policy.Decision {
+	return policy.Decision{Target: c.r.IntN(5)}
+}
+
+// TestQuantumRandomScaling scales every pool to a random count each
+// minute — launches, cancelled starts, drains, take-backs, resizes,
+// reserved jobs moved on-demand — and checks that no job is lost, no more
+// jobs run than there are units, and the budget holds.
+func TestQuantumRandomScaling(t *testing.T) {
+	for seed := range uint64(12) {
+		cfg := DefaultQuantum()
+		cfg.Simulators.SizeHold = Duration(time.Minute)
+		cfg.OnDemandWaitScale = 0.01
+		if seed%2 == 1 {
+			cfg.Budget.PerRun = 20000
+		}
+		var k uint64
+		pol := func(env policy.Env) (policy.Policy, error) {
+			k++
+			return &qChaos{rand.New(rand.NewPCG(seed, k))}, nil
+		}
+		run := QuantumRun{Config: cfg, Start: qStart, End: qStart.Add(24 * time.Hour), Step: time.Minute, SyncPeriod: time.Minute, Policy: pol, Seed: seed}
+		out := runQ(t, run, qBursty(t, seed, "auto", "auto", "simulator", "ibm-eagle", "ionq-aria"))
+		for _, r := range out.recs {
+			// Every running job holds a worker, a reserved device or a
+			// backend's one on-demand device.
+			if r.Running > r.Workers+r.Reserved+len(cfg.QPUs) {
+				t.Fatalf("seed %d: %d jobs running on %d workers and %d devices", seed, r.Running, r.Workers, r.Reserved)
+			}
+		}
+		res := out.res
+		if cfg.Budget.PerRun > 0 && res.SpendOnDemand > cfg.Budget.PerRun {
+			t.Errorf("seed %d: on-demand spend %v over the run budget %v", seed, res.SpendOnDemand, cfg.Budget.PerRun)
+		}
+		if res.ScaleActions == 0 || res.Done == 0 {
+			t.Errorf("seed %d: %d scale actions, %d jobs done", seed, res.ScaleActions, res.Done)
 		}
 	}
 }
