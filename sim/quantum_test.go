@@ -137,6 +137,16 @@ func checkQuantumInvariants(t testing.TB, run QuantumRun, out qOut) {
 
 func approx(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
+// qReservable is the default quantum world with reservations on every
+// backend (by default ionq-aria is on-demand only).
+func qReservable() QuantumConfig {
+	c := DefaultQuantum()
+	for i := range c.QPUs {
+		c.QPUs[i].MaxReserved = 8
+	}
+	return c
+}
+
 func TestDefaultQuantum(t *testing.T) {
 	c := DefaultQuantum()
 	if err := c.Validate(); err != nil {
@@ -169,8 +179,12 @@ func TestDefaultQuantum(t *testing.T) {
 		ionq.ShotTime != Duration(300*time.Microsecond) || ionq.JobOverhead != Duration(10*time.Second) || ionq.OnDemandPrice != "braket-ionq-aria" {
 		t.Errorf("ionq-aria %+v", ionq)
 	}
+	// Reservations on ibm-eagle, up to 8 devices; ionq-aria on-demand only.
+	if ibm.MinReserved != 0 || ibm.MaxReserved != 8 || ionq.MinReserved != 0 || ionq.MaxReserved != 0 {
+		t.Errorf("reserved bounds: ibm-eagle [%d, %d], ionq-aria [%d, %d]", ibm.MinReserved, ibm.MaxReserved, ionq.MinReserved, ionq.MaxReserved)
+	}
 	for _, q := range c.QPUs {
-		if q.ReservedUSDPerQubitHour != 0.75 || q.ReservationLead != Duration(5*time.Minute) || q.MinReserved != 0 || q.MaxReserved != 8 ||
+		if q.ReservedUSDPerQubitHour != 0.75 || q.ReservationLead != Duration(5*time.Minute) ||
 			q.ReservedBilling != (cost.Billing{Granularity: Duration(time.Second), Minimum: Duration(time.Hour)}) {
 			t.Errorf("%s reserved defaults %+v", q.Name, q)
 		}
@@ -179,7 +193,7 @@ func TestDefaultQuantum(t *testing.T) {
 	// write through to the caller's backends.
 	mine := []QPUBackend{{Name: "x", Qubits: 5, OnDemandPrice: "ibm-payg"}}
 	_ = QuantumConfig{QPUs: mine}.WithDefaults()
-	if mine[0].MaxReserved != 0 {
+	if mine[0].ReservationLead != 0 {
 		t.Errorf("WithDefaults wrote through to the caller's QPUs: %+v", mine[0])
 	}
 }
@@ -224,10 +238,11 @@ func TestQuantumRuntimeKnownAnswers(t *testing.T) {
 	// 30 qubits need 16 + 1 GiB: the 32 GiB worker of 4 vCPUs, 2e9 updates a second.
 	sim30 := 2*time.Second + time.Duration(1000*100*(1<<30))/2
 
-	def := DefaultQuantum()
-	noSimChoice := DefaultQuantum()
+	// One reserved device on every backend, ready at the start.
+	def := qReservable()
+	noSimChoice := qReservable()
 	noSimChoice.Routing.MaxSimulatorRuntime = Duration(time.Nanosecond)
-	onlyIonQ := DefaultQuantum()
+	onlyIonQ := qReservable()
 	onlyIonQ.QPUs = onlyIonQ.QPUs[1:]
 
 	const (
@@ -279,7 +294,7 @@ func TestQuantumRuntimeKnownAnswers(t *testing.T) {
 
 func TestQuantumFailureReasons(t *testing.T) {
 	priv := DefaultQuantum()
-	priv.QPUs = append(priv.QPUs, QPUBackend{Name: "private", Qubits: 50})
+	priv.QPUs = append(priv.QPUs, QPUBackend{Name: "private", Qubits: 50, MaxReserved: 2})
 	priv = priv.WithDefaults()
 	jobs := qJobs(
 		qJob(time.Minute, 5, 100, 4, 1, "nope"),               // unknown backend
@@ -464,7 +479,7 @@ func TestQuantumWaitingAtEndCounts(t *testing.T) {
 // count from the pools map, ready from the start, and its bill.
 func TestQuantumStaticPools(t *testing.T) {
 	pools := map[string]int{policy.PoolSimulators: 3, policy.PoolQPU + "ibm-eagle": 2}
-	run := QuantumRun{Config: DefaultQuantum(), Start: qStart, End: qStart.Add(2 * time.Hour), Step: time.Minute, Policy: qStatic(1, pools)}
+	run := QuantumRun{Config: qReservable(), Start: qStart, End: qStart.Add(2 * time.Hour), Step: time.Minute, Policy: qStatic(1, pools)}
 	out := runQ(t, run, qJobs())
 	for _, r := range out.recs {
 		if r.Workers != 3 || r.WorkersReady != 3 || r.Reserved != 3 || r.ReservedReady != 3 || r.WorkerMemGiB != 16 {
@@ -491,6 +506,12 @@ func TestQuantumStaticPools(t *testing.T) {
 	// Whole seconds and hours: the bills are what the records accrued.
 	if last := out.recs[len(out.recs)-1]; !approx(last.Spend, res.Spend, 1e-9) {
 		t.Errorf("records accrued %v USD, billed %v", last.Spend, res.Spend)
+	}
+	// By default ionq-aria offers no reservations: static holds none there.
+	def := run
+	def.Config = DefaultQuantum()
+	if out := runQ(t, def, qJobs()); out.recs[0].Reserved != 2 || out.res.MeanByPool[policy.PoolQPU+"ionq-aria"] != 0 {
+		t.Errorf("default backends: %d reserved devices, ionq-aria mean %v; want 2 and 0", out.recs[0].Reserved, out.res.MeanByPool[policy.PoolQPU+"ionq-aria"])
 	}
 	// A reservation is billed an hour at least: a 10 min run pays the hour.
 	run.End = qStart.Add(10 * time.Minute)
@@ -765,6 +786,8 @@ func TestQuantumValidate(t *testing.T) {
 		{"qpus[0].reservation_lead", func(c *QuantumConfig) { c.QPUs[0].ReservationLead = -1 }},
 		{"qpus[1].min_reserved", func(c *QuantumConfig) { c.QPUs[1].MinReserved = -1 }},
 		{"qpus[1].max_reserved", func(c *QuantumConfig) { c.QPUs[1].MinReserved, c.QPUs[1].MaxReserved = 3, 2 }},
+		{"qpus[1].max_reserved", func(c *QuantumConfig) { c.QPUs[1].MinReserved = 1 }}, // on-demand only, yet a minimum
+		{"qpus[2].max_reserved", func(c *QuantumConfig) { c.QPUs = append(c.QPUs, QPUBackend{Name: "private", Qubits: 10}) }},
 		{"qpus[0].on_demand_price", func(c *QuantumConfig) { c.QPUs[0].OnDemandPrice = "ibm-free" }},
 		{"routing.max_simulator_runtime", func(c *QuantumConfig) { c.Routing.MaxSimulatorRuntime = -1 }},
 	}
@@ -786,7 +809,7 @@ func TestQuantumValidate(t *testing.T) {
 	if err := (QuantumConfig{}).Validate(); err != nil {
 		t.Errorf("zero config: %v", err)
 	}
-	if err := (QuantumConfig{QPUs: []QPUBackend{{Name: "private", Qubits: 10}}}).Validate(); err != nil {
+	if err := (QuantumConfig{QPUs: []QPUBackend{{Name: "private", Qubits: 10, MaxReserved: 1}}}).Validate(); err != nil {
 		t.Errorf("a backend with reserved devices only: %v", err)
 	}
 }
@@ -826,12 +849,12 @@ func TestRunQuantumRejects(t *testing.T) {
 	// A policy that cannot be built for a pool names the pool.
 	bad := ok
 	bad.Policy = func(env policy.Env) (policy.Policy, error) {
-		if env.Pool == policy.PoolQPU+"ionq-aria" {
+		if env.Pool == policy.PoolQPU+"ibm-eagle" {
 			return nil, errors.New("no such thing")
 		}
 		return policy.NewStatic(policy.StaticConfig{Instances: 1}, env.Pool)
 	}
-	if _, err := RunQuantum(context.Background(), bad, qJobs()); err == nil || !strings.Contains(err.Error(), "qpu:ionq-aria") {
+	if _, err := RunQuantum(context.Background(), bad, qJobs()); err == nil || !strings.Contains(err.Error(), "qpu:ibm-eagle") {
 		t.Errorf("got %v, want an error naming the pool", err)
 	}
 	// A cancelled context stops the run.
@@ -851,10 +874,10 @@ func TestQuantumPoolEnv(t *testing.T) {
 			return policy.NewStatic(policy.StaticConfig{}, env.Pool)
 		}}
 	runQ(t, run, qJobs())
+	// ionq-aria offers no reservations: no policy scales it.
 	want := []policy.Env{
 		{StartupDelay: 90 * time.Second, SyncPeriod: 20 * time.Second, Capacity: 1, Pool: "simulators"},
 		{StartupDelay: 5 * time.Minute, SyncPeriod: 20 * time.Second, Capacity: 1, Pool: "qpu:ibm-eagle"},
-		{StartupDelay: 5 * time.Minute, SyncPeriod: 20 * time.Second, Capacity: 1, Pool: "qpu:ionq-aria"},
 	}
 	if d := cmp.Diff(want, envs); d != "" {
 		t.Errorf("envs (-want +got):\n%s", d)
@@ -1040,7 +1063,7 @@ func TestQuantumReservationLead(t *testing.T) {
 func TestQuantumPoolBounds(t *testing.T) {
 	cfg := DefaultQuantum()
 	cfg.Simulators.Max = 3
-	cfg.QPUs[1].MinReserved = 2
+	cfg.QPUs[1].MinReserved, cfg.QPUs[1].MaxReserved = 2, 8
 	cfg.QPUs[0].MaxReserved = 1
 	run := QuantumRun{Config: cfg, Start: qStart, End: qStart.Add(24 * time.Hour), Step: time.Minute,
 		Policy: qNamed(t, "static", map[string]any{"instances": 0, "pools": map[string]any{"simulators": 50, "qpu:ibm-eagle": 5}})}
