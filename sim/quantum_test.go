@@ -1192,3 +1192,30 @@ func TestQuantumRandomScaling(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantumAutoRoutedToIonQ checks a 25-qubit job whose shortest QPU
+// runtime is ionq-aria's: rule 3 sends it there, and with the default
+// backends (no reservations on ionq-aria) it goes on-demand even while
+// an ibm-eagle device sits idle.
+func TestQuantumAutoRoutedToIonQ(t *testing.T) {
+	// 8,000 shots at depth 7 on 25 qubits, one circuit:
+	//  simulators (16 GiB, 1e9 updates/s): 2 s + 8000·7·2^25 ns = 1,881 s > 30 min
+	//  ibm-eagle: 50 s + 8000 × (7 × 660 ns + 250 µs) = 52.03696 s
+	//  ionq-aria: 10 s + 8000 × (7 × 600 µs + 300 µs) = 46 s
+	sim := 2*time.Second + time.Duration(8000*7*(1<<25))
+	ibm := 50*time.Second + 8000*(7*660*time.Nanosecond+250*time.Microsecond)
+	ionq := 10*time.Second + 8000*(7*600*time.Microsecond+300*time.Microsecond)
+	if sim <= 30*time.Minute || ionq >= ibm || ionq != 46*time.Second {
+		t.Fatalf("hand arithmetic: simulators %v, ibm %v, ionq %v", sim, ibm, ionq)
+	}
+	cfg := DefaultQuantum()
+	cfg.OnDemandWaitScale = -1
+	run := QuantumRun{Config: cfg, Start: qStart, End: qStart.Add(time.Minute + ionq + 1), Policy: qStatic(1, nil)}
+	res := runQ(t, run, qJobs(qJob(time.Minute, 25, 8000, 7, 1, ""))).res
+	// Done at submit + 46 s on the on-demand device, charged
+	// 0.30 + 8000 × 0.03 = 240.30 USD.
+	if res.Done != 1 || res.OnDemandJobs != 1 || res.ReservedJobs != 0 || !approx(res.SpendOnDemand, 0.30+8000*0.03, 1e-9) {
+		t.Errorf("done %d, on-demand %d, reserved %d, on-demand spend %v; want the job on-demand on ionq-aria for 240.30 USD",
+			res.Done, res.OnDemandJobs, res.ReservedJobs, res.SpendOnDemand)
+	}
+}
