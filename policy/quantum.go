@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -33,18 +34,20 @@ var _ Initializer = (*Static)(nil)
 var _ Bounded = (*Static)(nil)
 
 // NewStatic returns the static policy of cfg for the pool named pool.
+// The same cfg is valid or not for every pool; an error names the field,
+// the first bad pool in name order.
 func NewStatic(cfg StaticConfig, pool string) (*Static, error) {
+	if cfg.Instances < 0 {
+		return nil, fmt.Errorf("%w: instances: %d is negative", ErrInvalidConfig, cfg.Instances)
+	}
+	for _, k := range slices.Sorted(maps.Keys(cfg.Pools)) {
+		if v := cfg.Pools[k]; v < 0 {
+			return nil, fmt.Errorf("%w: pools.%s: %d is negative", ErrInvalidConfig, k, v)
+		}
+	}
 	n := cfg.Instances
 	if v, ok := cfg.Pools[pool]; ok {
 		n = v
-	}
-	if n < 0 {
-		return nil, fmt.Errorf("%w: instances: %d is negative", ErrInvalidConfig, n)
-	}
-	for k, v := range cfg.Pools {
-		if v < 0 {
-			return nil, fmt.Errorf("%w: pools.%s: %d is negative", ErrInvalidConfig, k, v)
-		}
 	}
 	return &Static{n: n}, nil
 }
@@ -66,9 +69,13 @@ func (s *Static) Decide(time.Time, Observation) Decision {
 // StateVectorSizes returns the worker sizes a state-vector simulator needs,
 // one per qubit count: memory doubles with each qubit (16·2^n bytes in
 // complex128), so the steps are the powers of two from minGiB to maxGiB,
-// with cpuPerGiB vCPUs per GiB (at least one).
+// with cpuPerGiB vCPUs per GiB (at least one). A range doubling cannot
+// cross (minGiB ≤ 0, or maxGiB infinite) gives no sizes.
 func StateVectorSizes(minGiB, maxGiB, cpuPerGiB float64) []Size {
 	var out []Size
+	if !(minGiB > 0) || math.IsInf(maxGiB, 1) {
+		return nil
+	}
 	for m := minGiB; m <= maxGiB*(1+1e-9); m *= 2 {
 		out = append(out, Size{CPU: max(1, math.Round(m*cpuPerGiB)), MemoryGiB: m})
 	}

@@ -46,11 +46,11 @@ type QuantumRecord struct {
 	Time          time.Time // start of the step
 	Queued        int       // jobs waiting, on every queue (quantum_workload = Queued + Running)
 	Running       int       // jobs running
-	Workers       int       // simulator workers billed (ready + starting)
-	WorkersReady  int       // simulator workers ready
+	Workers       int       // simulator workers billed (ready, starting, or draining a job after a scale-in)
+	WorkersReady  int       // simulator workers ready for jobs (not draining)
 	WorkerMemGiB  float64   // memory of the size new workers get, GiB
-	Reserved      int       // reserved QPU devices billed, all backends
-	ReservedReady int       // reserved QPU devices usable
+	Reserved      int       // reserved QPU devices billed, all backends (draining ones included)
+	ReservedReady int       // reserved QPU devices usable for new jobs
 	Spend         float64   // quantum USD accrued so far, before billing rounding
 }
 
@@ -196,7 +196,10 @@ type qworld struct {
 	res   QuantumResult
 	waits []float64
 	spent float64 // closed bills and on-demand charges
-	hour  struct {
+	// pending is the price of the on-demand jobs accepted and not yet
+	// charged, wherever they are: public queue, eligible, running.
+	pending float64
+	hour    struct {
 		start int64
 		spent float64 // on-demand charges this clock hour
 	}
@@ -417,7 +420,7 @@ func (w *qworld) route() {
 		if j.route < 0 {
 			continue
 		}
-		edges[j.route] = append(edges[j.route], edge{j.submit, +1}, edge{j.submit + int64(j.run), -1})
+		edges[j.route] = append(edges[j.route], edge{j.submit, +1}, edge{later(j.submit, j.run), -1})
 	}
 	for k, es := range edges {
 		sort.SliceStable(es, func(a, b int) bool {
@@ -659,6 +662,7 @@ func (w *qworld) handle(e Event) {
 		j := &w.jobs[p.odBusy]
 		usd, _ := p.odPrice.JobCost(cost.QuantumJob{Qubits: j.Qubits, Shots: j.Shots, Circuits: circuits(&j.Job), Runtime: j.run})
 		w.charge(usd, t)
+		w.pending -= usd
 		w.res.SpendOnDemand += usd
 		j.state = jobDone
 		p.odBusy = -1
@@ -749,31 +753,14 @@ func (w *qworld) onDemand(p *qpool, i int, t int64) {
 		return
 	}
 	w.res.OnDemandJobs++
+	w.pending += usd
 	p.odWait++
-	w.q.Push(Event{At: t + int64(j.odWait), Kind: evQEligible, Arg: int64(i)})
+	w.q.Push(Event{At: later(t, j.odWait), Kind: evQEligible, Arg: int64(i)})
 }
 
-// committed is the price of on-demand jobs accepted but not yet charged.
-func (w *qworld) committed() float64 {
-	usd := 0.0
-	for _, p := range w.pools {
-		if p.odPrice == nil {
-			continue
-		}
-		add := func(i int) {
-			j := &w.jobs[i]
-			c, _ := p.odPrice.JobCost(cost.QuantumJob{Qubits: j.Qubits, Shots: j.Shots, Circuits: circuits(&j.Job), Runtime: j.run})
-			usd += c
-		}
-		for _, i := range p.odQueue {
-			add(i)
-		}
-		if p.odBusy >= 0 {
-			add(p.odBusy)
-		}
-	}
-	return usd
-}
+// committed is the price of on-demand jobs accepted but not yet charged:
+// those in the public queue, eligible, or running.
+func (w *qworld) committed() float64 { return max(w.pending, 0) }
 
 func (w *qworld) failJob(j *qjob, why string) {
 	j.state = jobFailed
@@ -806,7 +793,7 @@ func (p *qpool) dispatch(t int64) {
 		}
 		w.started(j, t)
 		u.job = i
-		w.q.Push(Event{At: t + int64(run), Kind: kind, Arg: u.id})
+		w.q.Push(Event{At: later(t, run), Kind: kind, Arg: u.id})
 	}
 }
 
@@ -821,7 +808,7 @@ func (p *qpool) dispatchOnDemand(t int64) {
 	p.odBusy = i
 	j := &p.w.jobs[i]
 	p.w.started(j, t)
-	p.w.q.Push(Event{At: t + int64(j.run), Kind: evQOnDemandDone, Arg: int64(p.idx)})
+	p.w.q.Push(Event{At: later(t, j.run), Kind: evQOnDemandDone, Arg: int64(p.idx)})
 }
 
 func (w *qworld) started(j *qjob, t int64) {
@@ -982,12 +969,14 @@ func (w *qworld) record(from, t int64) QuantumRecord {
 		if p.odBusy >= 0 {
 			r.Running++
 		}
-		a, ready, busy := p.counts()
+		// Billed: every unit in the pool, those draining a job after a
+		// scale-in included, as MeanWorkers and PeakWorkers count them.
+		_, ready, busy := p.counts()
 		r.Running += busy
 		if p.qpu == nil {
-			r.Workers, r.WorkersReady, r.WorkerMemGiB = a, ready, p.size.MemoryGiB
+			r.Workers, r.WorkersReady, r.WorkerMemGiB = len(p.units), ready, p.size.MemoryGiB
 		} else {
-			r.Reserved += a
+			r.Reserved += len(p.units)
 			r.ReservedReady += ready
 		}
 	}
@@ -1048,3 +1037,8 @@ func (w *qworld) waitingAtEnd(j *qjob) {
 		w.res.OverSLO++
 	}
 }
+
+// later returns t + d, saturating: a runtime or wait that durationOf
+// saturated at the largest Duration must end never, not wrap around to
+// before t.
+func later(t int64, d time.Duration) int64 { return int64(addSat(time.Duration(t), d)) }
