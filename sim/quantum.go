@@ -147,8 +147,9 @@ type QPUBackend struct {
 //  2. A job whose state vector fits a worker size and whose runtime on the
 //     smallest such size is at most MaxSimulatorRuntime goes to the
 //     simulators.
-//  3. Otherwise the QPU with enough qubits and the shortest runtime for the
-//     job takes it.
+//  3. Otherwise a QPU with enough qubits takes it: among those offering
+//     reservations (MaxReserved > 0) if any does, the one with the
+//     shortest runtime for the job.
 //  4. Otherwise a job that fits the largest worker goes to the simulators
 //     (slow, but it runs).
 //  5. Otherwise the job fails with autoscaler.ResourceExhaustedError: no

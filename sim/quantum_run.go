@@ -389,14 +389,18 @@ func (w *qworld) route() {
 			toSim()
 			continue
 		}
-		best, bestRun := -1, time.Duration(0)
+		// Backends that offer reservations first (a policy can add
+		// capacity there; on-demand only means the public queue and the
+		// per-job price), then the shortest runtime.
+		best, bestRun, bestRes := -1, time.Duration(0), false
 		for k := range w.cfg.QPUs {
 			q := &w.cfg.QPUs[k]
 			if q.Qubits < j.Qubits {
 				continue
 			}
-			if rt := q.runtime(&j.Job); best < 0 || rt < bestRun {
-				best, bestRun = k, rt
+			rt, res := q.runtime(&j.Job), q.MaxReserved > 0
+			if best < 0 || (res && !bestRes) || (res == bestRes && rt < bestRun) {
+				best, bestRun, bestRes = k, rt, res
 			}
 		}
 		switch {

@@ -1197,7 +1197,7 @@ func TestQuantumRandomScaling(t *testing.T) {
 // runtime is ionq-aria's: rule 3 sends it there, and with the default
 // backends (no reservations on ionq-aria) it goes on-demand even while
 // an ibm-eagle device sits idle.
-func TestQuantumAutoRoutedToIonQ(t *testing.T) {
+func TestQuantumAutoRoutingPrefersReservations(t *testing.T) {
 	// 8,000 shots at depth 7 on 25 qubits, one circuit:
 	//  simulators (16 GiB, 1e9 updates/s): 2 s + 8000·7·2^25 ns = 1,881 s > 30 min
 	//  ibm-eagle: 50 s + 8000 × (7 × 660 ns + 250 µs) = 52.03696 s
@@ -1210,12 +1210,21 @@ func TestQuantumAutoRoutedToIonQ(t *testing.T) {
 	}
 	cfg := DefaultQuantum()
 	cfg.OnDemandWaitScale = -1
-	run := QuantumRun{Config: cfg, Start: qStart, End: qStart.Add(time.Minute + ionq + 1), Policy: qStatic(1, nil)}
+	run := QuantumRun{Config: cfg, Start: qStart, End: qStart.Add(time.Minute + ibm + 1), Policy: qStatic(1, nil)}
 	res := runQ(t, run, qJobs(qJob(time.Minute, 25, 8000, 7, 1, ""))).res
-	// Done at submit + 46 s on the on-demand device, charged
-	// 0.30 + 8000 × 0.03 = 240.30 USD.
-	if res.Done != 1 || res.OnDemandJobs != 1 || res.ReservedJobs != 0 || !approx(res.SpendOnDemand, 0.30+8000*0.03, 1e-9) {
-		t.Errorf("done %d, on-demand %d, reserved %d, on-demand spend %v; want the job on-demand on ionq-aria for 240.30 USD",
+	// ionq-aria would finish sooner, but ibm-eagle offers reservations and
+	// holds one: the job runs there, reserved, with no on-demand charge.
+	if res.Done != 1 || res.OnDemandJobs != 0 || res.ReservedJobs != 1 || res.SpendOnDemand != 0 {
+		t.Errorf("done %d, on-demand %d, reserved %d, on-demand spend %v; want the job on a reserved ibm-eagle device",
 			res.Done, res.OnDemandJobs, res.ReservedJobs, res.SpendOnDemand)
+	}
+	// Without reservations anywhere, the shortest runtime wins: ionq-aria,
+	// on-demand, 0.30 + 8000 × 0.03 = 240.30 USD.
+	cfg.QPUs[0].MaxReserved = 0
+	run.Config = cfg
+	res = runQ(t, run, qJobs(qJob(time.Minute, 25, 8000, 7, 1, ""))).res
+	if res.Done != 1 || res.OnDemandJobs != 1 || !approx(res.SpendOnDemand, 0.30+8000*0.03, 1e-9) {
+		t.Errorf("done %d, on-demand %d, on-demand spend %v; want the job on-demand on ionq-aria for 240.30 USD",
+			res.Done, res.OnDemandJobs, res.SpendOnDemand)
 	}
 }
