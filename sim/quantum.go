@@ -30,11 +30,14 @@ type QuantumConfig struct {
 	QPUs []QPUBackend `json:"qpus"`
 	// Routing decides where each job runs.
 	Routing Routing `json:"routing"`
-	// Budget caps the quantum spend [none]. An on-demand QPU job whose
-	// price would break it is rejected, as Amazon Braket's spending limits
-	// reject tasks, and counted failed; the reserved devices' and the
-	// workers' hourly cost is capped through the policy loop
-	// (autoscaler.Config.BudgetPerHour) like classical instances'.
+	// Budget caps on-demand QPU spend [none]: a job whose price would
+	// break it is rejected when submitted, as Amazon Braket's spending
+	// limits reject tasks, and counted failed. PerRun is checked against
+	// all quantum spend accrued so far plus the on-demand jobs accepted and
+	// not yet charged; PerHour against the on-demand charges of the
+	// current hour (hours counted from the start of the run). Reserved
+	// devices and simulator workers are bounded by their pools' maxima,
+	// not by the budget.
 	Budget cost.Budget `json:"budget"`
 	// OnDemandWaitScale multiplies the drawn public-queue wait of on-demand
 	// QPU jobs [1]; 0 is the default, a negative value turns it off (an
