@@ -149,3 +149,81 @@ func (s *Sketch) Quantile(q float64) float64 {
 	}
 	return 2 * math.Pow(s.gamma, float64(keys[len(keys)-1])) / (s.gamma + 1)
 }
+
+// ScanFile is Scan on the trace file at path, opened as Open does. A
+// Parquet file of several row groups is read in two halves at once, on
+// two goroutines, and the halves' descriptions joined: the same Rows,
+// Start, End, LastGap, Max and quantiles as one pass, and a Mean that may
+// differ from it in the last bits (the sum is taken in two parts). Errors
+// name the file and row as Scan's would.
+func ScanFile(path string, opts *ReadOptions, column string) (*Stats, error) {
+	if format, err := formatOf(path); err != nil || format != formatParquet {
+		r, err := Open(path, opts)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		return Scan(r, column)
+	}
+	first, err := Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer first.Close()
+	pr := first.(*parquetReader)
+	groups := pr.src.rowGroups
+	if len(groups) < 2 {
+		return Scan(first, column)
+	}
+	second, err := Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer second.Close()
+	half := len(groups) / 2
+	var before int
+	for _, g := range groups[:half] {
+		before += int(g.NumRows())
+	}
+	pr.src.rowGroups = groups[:half]
+	pr2 := second.(*parquetReader)
+	pr2.src.rowGroups = pr2.src.rowGroups[half:]
+	pr2.src.row = before
+	var s2 *Stats
+	var err2 error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s2, err2 = Scan(second, column)
+	}()
+	s1, err1 := Scan(first, column)
+	<-done
+	if err1 != nil {
+		return nil, err1
+	}
+	if err2 != nil {
+		return nil, err2
+	}
+	if err := checkOrder(s1.End, s2.Start, false); err != nil {
+		return nil, &ParseError{File: path, Row: before + 1, Column: pr.tcol.name, Err: err}
+	}
+	s := &Stats{Column: s1.Column, Rows: s1.Rows + s2.Rows, Start: s1.Start, End: s2.End, LastGap: s2.LastGap,
+		Max: max(s1.Max, s2.Max), sketch: s1.sketch}
+	if s2.Rows == 1 {
+		s.LastGap = s2.Start.Sub(s1.End)
+	}
+	s.Mean = (s1.Mean*float64(s1.Rows) + s2.Mean*float64(s2.Rows)) / float64(s.Rows)
+	s.sketch.merge(&s2.sketch)
+	return s, nil
+}
+
+// merge adds o's counts to s; both must have the same accuracy.
+func (s *Sketch) merge(o *Sketch) {
+	s.flush()
+	o.flush()
+	for k, n := range o.buckets {
+		s.buckets[k] += n
+	}
+	s.zeros += o.zeros
+	s.n += o.n
+}
