@@ -1,0 +1,324 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// This file is a small Parquet encoder for timeline.parquet's fixed,
+// flat schema: every column is a leaf of the root, required or optional
+// (definition level 0 or 1), never repeated. Pages are data pages v1,
+// values PLAIN, definition levels in the RLE/bit-packed hybrid, and every
+// page SNAPPY-compressed. Going through parquet-go's generic row writer
+// cost 300–400 ns of CPU per step, most of it shredding rows into values
+// one by one; here a page's values are already in typed slices and each
+// column is encoded in one tight loop. Page headers and the footer are
+// serialized with parquet-go's thrift encoder and format structs.
+
+// pqPageRows is the number of rows in a data page: 128 KiB of an 8-byte
+// column, the page size readers are tuned for.
+const pqPageRows = 16 << 10
+
+type pqKind uint8
+
+const (
+	pqInt64 pqKind = iota
+	pqDouble
+	pqBool
+	pqString
+)
+
+// pqColumn is one leaf of the schema.
+type pqColumn struct {
+	name     string
+	kind     pqKind
+	optional bool
+	// logical is the column's logical type, if any; converted its
+	// deprecated converted type, if it has one.
+	logical   format.LogicalTypeValue
+	converted deprecated.ConvertedType
+	hasConv   bool
+}
+
+func (c *pqColumn) physical() format.Type {
+	switch c.kind {
+	case pqInt64:
+		return format.Int64
+	case pqDouble:
+		return format.Double
+	case pqBool:
+		return format.Boolean
+	}
+	return format.ByteArray
+}
+
+// pqSchema is the footer's schema of columns under a root group.
+func pqSchema(root string, cols []pqColumn) []format.SchemaElement {
+	s := []format.SchemaElement{{Name: root, NumChildren: thrift.New(int32(len(cols)))}}
+	for _, c := range cols {
+		rep := format.Required
+		if c.optional {
+			rep = format.Optional
+		}
+		e := format.SchemaElement{Name: c.name, Type: thrift.New(c.physical()), RepetitionType: thrift.New(rep)}
+		e.LogicalType.Value = c.logical
+		if c.hasConv {
+			e.ConvertedType = thrift.New(c.converted)
+		}
+		s = append(s, e)
+	}
+	return s
+}
+
+// pqEncoder holds the scratch buffers for encoding pages; it is not safe
+// for concurrent use.
+type pqEncoder struct {
+	body   []byte // the page uncompressed: levels then values
+	comp   []byte
+	hdr    bytes.Buffer
+	thrift *thrift.Encoder
+	header format.PageHeader
+}
+
+func newPQEncoder() *pqEncoder {
+	e := &pqEncoder{comp: make([]byte, s2.MaxEncodedLen(pqPageRows*8+pqPageRows/4+64))}
+	e.thrift = thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(&e.hdr))
+	return e
+}
+
+// pqChunk collects one column's pages of the row group being written,
+// compressed with their headers, and the column's statistics.
+type pqChunk struct {
+	buf          []byte
+	uncompressed int64 // bytes of the pages uncompressed, headers included
+	values       int64 // values, nulls included
+	nulls        int64
+	pages        int32
+	// Statistics of the non-null values: min/max as int64 (pqInt64 and
+	// pqBool) or float64 (pqDouble), valid when count > 0. pqString
+	// columns hold one value, the string below.
+	count      int64
+	minI, maxI int64
+	minF, maxF float64
+	str        string
+}
+
+func (c *pqChunk) reset() {
+	*c = pqChunk{buf: c.buf[:0], str: c.str}
+}
+
+// grow returns b resized to n bytes, reallocating only when too small.
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n, n+n/4)
+	}
+	return b[:n]
+}
+
+// levels starts e.body with the definition levels of n values whose
+// bits (1: present) are def, LSB first, prefixed with their byte length
+// as data pages v1 have them: one RLE run when all values are present or
+// all null, else bit-packed runs of at most 63 groups of 8 (one byte of
+// run header, as Arrow's encoder writes them).
+func (e *pqEncoder) levels(def []byte, n, present int) {
+	b := append(e.body[:0], 0, 0, 0, 0)
+	switch present {
+	case n, 0:
+		b = binary.AppendUvarint(b, uint64(n)<<1)
+		if present == n {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	default:
+		bits := def[:(n+7)/8]
+		for len(bits) > 0 {
+			g := min(len(bits), 63)
+			b = append(b, byte(g<<1|1))
+			b = append(b, bits[:g]...)
+			bits = bits[g:]
+		}
+		if n%8 != 0 { // clear the padding bits of the last group
+			b[len(b)-1] &= byte(1)<<(n%8) - 1
+		}
+	}
+	binary.LittleEndian.PutUint32(b, uint32(len(b)-4))
+	e.body = b
+}
+
+// int64s appends vals, PLAIN, to e.body and adds them to c's statistics.
+func (e *pqEncoder) int64s(c *pqChunk, vals []int64) {
+	off := len(e.body)
+	b := grow(e.body, off+8*len(vals))
+	mn, mx := c.minI, c.maxI
+	if c.count == 0 {
+		mn, mx = math.MaxInt64, math.MinInt64
+	}
+	out := b[off:]
+	for i, v := range vals {
+		binary.LittleEndian.PutUint64(out[8*i:], uint64(v))
+		mn = min(mn, v)
+		mx = max(mx, v)
+	}
+	c.minI, c.maxI = mn, mx
+	c.count += int64(len(vals))
+	e.body = b
+}
+
+// float64s appends vals, PLAIN, to e.body and adds them, except NaNs, to
+// c's statistics.
+func (e *pqEncoder) float64s(c *pqChunk, vals []float64) {
+	off := len(e.body)
+	b := grow(e.body, off+8*len(vals))
+	mn, mx := c.minF, c.maxF
+	if c.count == 0 {
+		mn, mx = math.Inf(1), math.Inf(-1)
+	}
+	out := b[off:]
+	for i, v := range vals {
+		binary.LittleEndian.PutUint64(out[8*i:], math.Float64bits(v))
+		if v < mn { // false for NaN
+			mn = v
+		}
+		if v > mx {
+			mx = v
+		}
+	}
+	if mn <= mx { // some value was not NaN
+		c.minF, c.maxF = mn, mx
+		c.count += int64(len(vals))
+	}
+	e.body = b
+}
+
+// bools appends n booleans, PLAIN (bit-packed, LSB first), from the
+// bitmap bits to e.body.
+func (e *pqEncoder) bools(c *pqChunk, bits []byte, n int) {
+	nb := (n + 7) / 8
+	off := len(e.body)
+	b := append(e.body, bits[:nb]...)
+	if n%8 != 0 {
+		b[len(b)-1] &= byte(1)<<(n%8) - 1
+	}
+	mn, mx := c.minI, c.maxI
+	if c.count == 0 {
+		mn, mx = 1, 0
+	}
+	for _, x := range b[off : off+n/8] {
+		if x != 0 {
+			mx = 1
+		}
+		if x != 0xff {
+			mn = 0
+		}
+	}
+	for i := n &^ 7; i < n; i++ {
+		v := int64(bits[i>>3] >> (i & 7) & 1)
+		mn, mx = min(mn, v), max(mx, v)
+	}
+	c.minI, c.maxI = mn, mx
+	c.count += int64(n)
+	e.body = b
+}
+
+// strings appends n copies of s, PLAIN, to e.body.
+func (e *pqEncoder) strings(c *pqChunk, s string, n int) {
+	b := e.body
+	for range n {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+		b = append(b, s...)
+	}
+	c.str = s
+	c.count += int64(n)
+	e.body = b
+}
+
+// page compresses e.body, the page of n values of which nulls are null,
+// and adds it with its header to c.
+func (e *pqEncoder) page(c *pqChunk, n, nulls int) error {
+	e.comp = s2.EncodeSnappy(e.comp[:cap(e.comp)], e.body)
+	h := &e.header
+	*h = format.PageHeader{Type: format.DataPage, UncompressedPageSize: int32(len(e.body)), CompressedPageSize: int32(len(e.comp))}
+	h.DataPageHeader = thrift.New(format.DataPageHeader{
+		NumValues: int32(n), Encoding: format.Plain,
+		DefinitionLevelEncoding: format.RLE, RepetitionLevelEncoding: format.RLE,
+		Statistics: format.Statistics{NullCount: int64(nulls)},
+	})
+	e.hdr.Reset()
+	if err := e.thrift.Encode(h); err != nil {
+		return err
+	}
+	c.buf = append(c.buf, e.hdr.Bytes()...)
+	c.buf = append(c.buf, e.comp...)
+	c.uncompressed += int64(e.hdr.Len() + len(e.body))
+	c.values += int64(n)
+	c.nulls += int64(nulls)
+	c.pages++
+	return nil
+}
+
+// meta is the metadata of c written at offset in the file.
+func (c *pqChunk) meta(col *pqColumn, offset int64) format.ColumnChunk {
+	encodings := []format.Encoding{format.Plain}
+	if col.optional {
+		encodings = append(encodings, format.RLE)
+	}
+	st := format.Statistics{NullCount: c.nulls}
+	if c.count > 0 {
+		switch col.kind {
+		case pqInt64:
+			st.MinValue = binary.LittleEndian.AppendUint64(nil, uint64(c.minI))
+			st.MaxValue = binary.LittleEndian.AppendUint64(nil, uint64(c.maxI))
+		case pqDouble:
+			mn, mx := c.minF, c.maxF
+			if mn == 0 { // the spec's rule for zeros: -0 as the min, +0 as the max
+				mn = math.Copysign(0, -1)
+			}
+			if mx == 0 {
+				mx = 0
+			}
+			st.MinValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(mn))
+			st.MaxValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(mx))
+		case pqBool:
+			st.MinValue, st.MaxValue = []byte{byte(c.minI)}, []byte{byte(c.maxI)}
+		case pqString:
+			st.MinValue, st.MaxValue = []byte(c.str), []byte(c.str)
+		}
+	}
+	return format.ColumnChunk{
+		FileOffset: offset,
+		MetaData: format.ColumnMetaData{
+			Type: col.physical(), Encoding: encodings, PathInSchema: []string{col.name},
+			Codec: format.Snappy, NumValues: c.values,
+			TotalUncompressedSize: c.uncompressed, TotalCompressedSize: int64(len(c.buf)),
+			DataPageOffset: offset, Statistics: st,
+			EncodingStats: []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: c.pages}},
+		},
+	}
+}
+
+// pqFooter returns the file's footer: its metadata, their length and the
+// closing magic number. The row groups' offsets must be final.
+func pqFooter(schema []format.SchemaElement, rowGroups []format.RowGroup, createdBy string) ([]byte, error) {
+	md := format.FileMetaData{Version: 2, Schema: schema, RowGroups: rowGroups, CreatedBy: createdBy}
+	for i := range rowGroups {
+		md.NumRows += rowGroups[i].NumRows
+	}
+	for range len(schema) - 1 {
+		md.ColumnOrders = append(md.ColumnOrders, format.ColumnOrder{Value: new(format.TypeDefinedOrder)})
+	}
+	b, err := thrift.Marshal(new(thrift.CompactProtocol), &md)
+	if err != nil {
+		return nil, err
+	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(b)))
+	return append(b, pqMagic...), nil
+}
+
+const pqMagic = "PAR1"
