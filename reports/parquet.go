@@ -40,7 +40,7 @@ const (
 	tcSLOMiss
 	tcSpend
 	tcForecast // then lower_80, upper_80, lower_95, upper_95
-	tcCount = tcForecast + 5
+	tcCount    = tcForecast + 5
 )
 
 // timelineRowGroup is the number of rows in a row group, a multiple of
