@@ -201,7 +201,7 @@ func writeAll(f *os.File, b []byte) error {
 // NewTimelineWriter; a policy's steps must come in time order. Errors
 // are kept and returned by Close.
 func (w *TimelineWriter) Record(policy string, r sim.StepRecord) {
-	s := w.byName[policy]
+	s := w.sink(policy)
 	if s == nil {
 		panic(fmt.Sprintf("reports: timeline: unknown policy %q", policy))
 	}
@@ -210,6 +210,21 @@ func (w *TimelineWriter) Record(policy string, r sim.StepRecord) {
 		s.add(w.capacity, &r)
 	}
 	s.mu.Unlock()
+}
+
+// sink returns policy's sink, nil if none. The few policies of a run are
+// looked up by comparing names, cheaper than hashing the name: a caller
+// passes the same string each time, which compares equal at a glance.
+func (w *TimelineWriter) sink(policy string) *timelineSink {
+	if len(w.sinks) > 8 {
+		return w.byName[policy]
+	}
+	for _, s := range w.sinks {
+		if s.name == policy {
+			return s
+		}
+	}
+	return nil
 }
 
 func (s *timelineSink) add(capacity float64, r *sim.StepRecord) {
@@ -250,41 +265,39 @@ func (s *timelineSink) flushPage() {
 		return
 	}
 	e := s.enc
-	page := func(c, nulls int) {
+	page := func(c int, body []byte, nulls int) {
 		if s.err == nil {
-			s.err = e.page(&s.chunks[c], n, nulls)
+			s.err = e.page(&s.chunks[c], body, n, nulls)
 		}
 	}
-	required := func(c int, vals []float64) {
-		e.body = e.body[:0]
-		e.float64s(&s.chunks[c], vals)
-		page(c, 0)
+	int64s := func(c int, vals []int64) {
+		s.chunks[c].int64s(vals)
+		page(c, pqPlain(e, vals), 0)
+	}
+	float64s := func(c int, vals []float64) {
+		s.chunks[c].float64s(vals)
+		page(c, pqPlain(e, vals), 0)
 	}
 	optional := func(c int, def []byte, vals []float64) {
+		s.chunks[c].float64s(vals)
 		e.levels(def, n, len(vals))
-		e.float64s(&s.chunks[c], vals)
-		page(c, n-len(vals))
+		e.body = append(e.body, pqPlain(e, vals)...)
+		page(c, e.body, n-len(vals))
 	}
-	e.body = e.body[:0]
-	e.int64s(&s.chunks[tcTime], s.time[:n])
-	page(tcTime, 0)
-	e.body = e.body[:0]
-	e.strings(&s.chunks[tcPolicy], s.name, n)
-	page(tcPolicy, 0)
-	required(tcDemand, s.demand[:n])
-	required(tcCapacity, s.capacity[:n])
-	e.body = e.body[:0]
-	e.int64s(&s.chunks[tcReady], s.ready[:n])
-	page(tcReady, 0)
-	e.body = e.body[:0]
-	e.int64s(&s.chunks[tcPending], s.pending[:n])
-	page(tcPending, 0)
-	required(tcUtilization, s.utilization[:n])
+	int64s(tcTime, s.time[:n])
+	if s.err == nil {
+		s.err = e.constant(&s.chunks[tcPolicy], s.name, n)
+	}
+	float64s(tcDemand, s.demand[:n])
+	float64s(tcCapacity, s.capacity[:n])
+	int64s(tcReady, s.ready[:n])
+	int64s(tcPending, s.pending[:n])
+	float64s(tcUtilization, s.utilization[:n])
 	optional(tcLatency, s.latDef, s.lat[:s.nLat])
 	e.body = e.body[:0]
 	e.bools(&s.chunks[tcSLOMiss], s.miss, n)
-	page(tcSLOMiss, 0)
-	required(tcSpend, s.spendUSD[:n])
+	page(tcSLOMiss, e.body, 0)
+	float64s(tcSpend, s.spendUSD[:n])
 	for k := range s.fc {
 		optional(tcForecast+k, s.fcDef, s.fc[k][:s.nFc])
 	}
@@ -372,6 +385,9 @@ func (w *TimelineWriter) assemble() error {
 			for i := range rg.Columns {
 				rg.Columns[i].FileOffset += off
 				rg.Columns[i].MetaData.DataPageOffset += off
+				if timelineSchema[i].kind == pqString { // the one with a dictionary
+					rg.Columns[i].MetaData.DictionaryPageOffset += off
+				}
 			}
 			groups = append(groups, rg)
 		}

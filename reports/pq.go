@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"unsafe"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -79,7 +80,8 @@ func pqSchema(root string, cols []pqColumn) []format.SchemaElement {
 // pqEncoder holds the scratch buffers for encoding pages; it is not safe
 // for concurrent use.
 type pqEncoder struct {
-	body   []byte // the page uncompressed: levels then values
+	body   []byte // a page uncompressed: levels then values
+	plain  []byte // values PLAIN, on big-endian machines
 	comp   []byte
 	hdr    bytes.Buffer
 	thrift *thrift.Encoder
@@ -99,7 +101,8 @@ type pqChunk struct {
 	uncompressed int64 // bytes of the pages uncompressed, headers included
 	values       int64 // values, nulls included
 	nulls        int64
-	pages        int32
+	pages        int32 // data pages
+	dictLen      int64 // bytes of the dictionary page, header included, at the start of buf; 0 if none
 	// Statistics of the non-null values: min/max as int64 (pqInt64 and
 	// pqBool) or float64 (pqDouble), valid when count > 0. pqString
 	// columns hold one value, the string below.
@@ -152,37 +155,50 @@ func (e *pqEncoder) levels(def []byte, n, present int) {
 	e.body = b
 }
 
-// int64s appends vals, PLAIN, to e.body and adds them to c's statistics.
-func (e *pqEncoder) int64s(c *pqChunk, vals []int64) {
-	off := len(e.body)
-	b := grow(e.body, off+8*len(vals))
-	mn, mx := c.minI, c.maxI
-	if c.count == 0 {
-		mn, mx = math.MaxInt64, math.MinInt64
+// pqLittleEndian is whether int64s and float64s are laid out in memory
+// as PLAIN has them, so a page of them is compressed where it lies.
+var pqLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// pqPlain returns the 8-byte values x PLAIN (little-endian): x's own
+// memory where that is how it is laid out, else encoded into e.plain.
+func pqPlain[T int64 | float64](e *pqEncoder, x []T) []byte {
+	if pqLittleEndian {
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(x))), 8*len(x))
 	}
-	out := b[off:]
-	for i, v := range vals {
-		binary.LittleEndian.PutUint64(out[8*i:], uint64(v))
+	b := grow(e.plain, 8*len(x))
+	for i, v := range x {
+		switch v := any(v).(type) {
+		case int64:
+			binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
+		case float64:
+			binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
+		}
+	}
+	e.plain = b
+	return b
+}
+
+// int64s adds vals to c's statistics.
+func (c *pqChunk) int64s(vals []int64) {
+	if len(vals) == 0 {
+		return
+	}
+	mn, mx := vals[0], vals[0]
+	if c.count > 0 {
+		mn, mx = c.minI, c.maxI
+	}
+	for _, v := range vals {
 		mn = min(mn, v)
 		mx = max(mx, v)
 	}
 	c.minI, c.maxI = mn, mx
 	c.count += int64(len(vals))
-	e.body = b
 }
 
-// float64s appends vals, PLAIN, to e.body and adds them, except NaNs, to
-// c's statistics.
-func (e *pqEncoder) float64s(c *pqChunk, vals []float64) {
-	off := len(e.body)
-	b := grow(e.body, off+8*len(vals))
-	mn, mx := c.minF, c.maxF
-	if c.count == 0 {
-		mn, mx = math.Inf(1), math.Inf(-1)
-	}
-	out := b[off:]
-	for i, v := range vals {
-		binary.LittleEndian.PutUint64(out[8*i:], math.Float64bits(v))
+// float64s adds vals, except NaNs, to c's statistics.
+func (c *pqChunk) float64s(vals []float64) {
+	mn, mx := math.Inf(1), math.Inf(-1)
+	for _, v := range vals {
 		if v < mn { // false for NaN
 			mn = v
 		}
@@ -190,15 +206,18 @@ func (e *pqEncoder) float64s(c *pqChunk, vals []float64) {
 			mx = v
 		}
 	}
-	if mn <= mx { // some value was not NaN
-		c.minF, c.maxF = mn, mx
-		c.count += int64(len(vals))
+	if mn > mx { // no values but NaNs
+		return
 	}
-	e.body = b
+	if c.count > 0 {
+		mn, mx = min(mn, c.minF), max(mx, c.maxF)
+	}
+	c.minF, c.maxF = mn, mx
+	c.count += int64(len(vals))
 }
 
 // bools appends n booleans, PLAIN (bit-packed, LSB first), from the
-// bitmap bits to e.body.
+// bitmap bits to e.body, and adds them to c's statistics.
 func (e *pqEncoder) bools(c *pqChunk, bits []byte, n int) {
 	nb := (n + 7) / 8
 	off := len(e.body)
@@ -227,47 +246,81 @@ func (e *pqEncoder) bools(c *pqChunk, bits []byte, n int) {
 	e.body = b
 }
 
-// strings appends n copies of s, PLAIN, to e.body.
-func (e *pqEncoder) strings(c *pqChunk, s string, n int) {
-	b := e.body
-	for range n {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
-		b = append(b, s...)
+// constant adds a page of n copies of s to c, dictionary-encoded: the
+// chunk's first page is preceded by the dictionary, s alone, and each
+// data page is one RLE run of index 0.
+func (e *pqEncoder) constant(c *pqChunk, s string, n int) error {
+	if c.pages == 0 {
+		e.body = binary.LittleEndian.AppendUint32(e.body[:0], uint32(len(s)))
+		e.body = append(e.body, s...)
+		h := format.PageHeader{Type: format.DictionaryPage}
+		h.DictionaryPageHeader = thrift.New(format.DictionaryPageHeader{NumValues: 1, Encoding: format.Plain})
+		if err := e.add(c, &h, e.body); err != nil {
+			return err
+		}
+		c.dictLen = int64(len(c.buf))
+		c.str = s
 	}
-	c.str = s
+	// Bit width 1 (0 would do, but not every reader takes it), then the
+	// run's header and its value in one byte.
+	e.body = append(e.body[:0], 1)
+	e.body = binary.AppendUvarint(e.body, uint64(n)<<1)
+	e.body = append(e.body, 0)
 	c.count += int64(n)
-	e.body = b
+	return e.page(c, e.body, n, 0)
 }
 
-// page compresses e.body, the page of n values of which nulls are null,
+// page compresses body, the page of n values of which nulls are null,
 // and adds it with its header to c.
-func (e *pqEncoder) page(c *pqChunk, n, nulls int) error {
-	e.comp = s2.EncodeSnappy(e.comp[:cap(e.comp)], e.body)
+func (e *pqEncoder) page(c *pqChunk, body []byte, n, nulls int) error {
+	enc := format.Plain
+	if c.dictLen > 0 {
+		enc = format.RLEDictionary
+	}
 	h := &e.header
-	*h = format.PageHeader{Type: format.DataPage, UncompressedPageSize: int32(len(e.body)), CompressedPageSize: int32(len(e.comp))}
+	*h = format.PageHeader{Type: format.DataPage}
 	h.DataPageHeader = thrift.New(format.DataPageHeader{
-		NumValues: int32(n), Encoding: format.Plain,
+		NumValues: int32(n), Encoding: enc,
 		DefinitionLevelEncoding: format.RLE, RepetitionLevelEncoding: format.RLE,
 		Statistics: format.Statistics{NullCount: int64(nulls)},
 	})
-	e.hdr.Reset()
-	if err := e.thrift.Encode(h); err != nil {
+	if err := e.add(c, h, body); err != nil {
 		return err
 	}
-	c.buf = append(c.buf, e.hdr.Bytes()...)
-	c.buf = append(c.buf, e.comp...)
-	c.uncompressed += int64(e.hdr.Len() + len(e.body))
 	c.values += int64(n)
 	c.nulls += int64(nulls)
 	c.pages++
 	return nil
 }
 
+// add compresses body and adds it to c after h, completed with its sizes.
+func (e *pqEncoder) add(c *pqChunk, h *format.PageHeader, body []byte) error {
+	e.comp = s2.EncodeSnappy(e.comp[:cap(e.comp)], body)
+	h.UncompressedPageSize, h.CompressedPageSize = int32(len(body)), int32(len(e.comp))
+	e.hdr.Reset()
+	if err := e.thrift.Encode(h); err != nil {
+		return err
+	}
+	c.buf = append(c.buf, e.hdr.Bytes()...)
+	c.buf = append(c.buf, e.comp...)
+	c.uncompressed += int64(e.hdr.Len() + len(body))
+	return nil
+}
+
 // meta is the metadata of c written at offset in the file.
 func (c *pqChunk) meta(col *pqColumn, offset int64) format.ColumnChunk {
 	encodings := []format.Encoding{format.Plain}
+	stats := []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: c.pages}}
 	if col.optional {
 		encodings = append(encodings, format.RLE)
+	}
+	var dictOffset int64
+	if c.dictLen > 0 {
+		encodings = append(encodings, format.RLEDictionary)
+		stats = []format.PageEncodingStats{
+			{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1},
+			{PageType: format.DataPage, Encoding: format.RLEDictionary, Count: c.pages}}
+		dictOffset = offset
 	}
 	st := format.Statistics{NullCount: c.nulls}
 	if c.count > 0 {
@@ -297,8 +350,8 @@ func (c *pqChunk) meta(col *pqColumn, offset int64) format.ColumnChunk {
 			Type: col.physical(), Encoding: encodings, PathInSchema: []string{col.name},
 			Codec: format.Snappy, NumValues: c.values,
 			TotalUncompressedSize: c.uncompressed, TotalCompressedSize: int64(len(c.buf)),
-			DataPageOffset: offset, Statistics: st,
-			EncodingStats: []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: c.pages}},
+			DataPageOffset: offset + c.dictLen, DictionaryPageOffset: dictOffset, Statistics: st,
+			EncodingStats: stats,
 		},
 	}
 }

@@ -263,3 +263,24 @@ func TestPQLevels(t *testing.T) {
 		t.Errorf("runs: % x", e.body[:8])
 	}
 }
+
+// Min/max leave NaNs out, and the zeros' signs follow the spec: -0 as the
+// min, +0 as the max.
+func TestPQFloatStatistics(t *testing.T) {
+	var c pqChunk
+	c.float64s([]float64{math.NaN(), math.NaN()})
+	if c.count != 0 {
+		t.Errorf("all NaN: count %d", c.count)
+	}
+	c.float64s([]float64{math.NaN(), 3, -1, math.NaN()})
+	c.float64s([]float64{2})
+	if c.minF != -1 || c.maxF != 3 {
+		t.Errorf("min/max %v, %v, want -1, 3", c.minF, c.maxF)
+	}
+	var z pqChunk
+	z.float64s([]float64{0, 0})
+	st := z.meta(&pqColumn{name: "x", kind: pqDouble}, 4).MetaData.Statistics
+	if mn, mx := pqStat(tcDemand, st.MinValue), pqStat(tcDemand, st.MaxValue); !math.Signbit(mn) || math.Signbit(mx) {
+		t.Errorf("zeros: min %v max %v", mn, mx)
+	}
+}
