@@ -92,10 +92,11 @@ const timelineCreatedBy = "omnixan reports"
 // read all of these types natively.
 //
 // The file uses only the plainest Parquet: row groups of 128 Ki rows,
-// data pages v1 of 16 Ki rows, every value PLAIN, definition levels in
-// the RLE/bit-packed hybrid, pages SNAPPY-compressed, and per column
-// chunk the null count and min/max statistics. The encoder (pq.go) is
-// written for this one schema: parquet-go's row writer spent several
+// data pages v1 of 16 Ki rows, values PLAIN but for policy's (a
+// dictionary of the one name, and RLE runs of its index), definition
+// levels in the RLE/bit-packed hybrid, pages SNAPPY-compressed, and per
+// column chunk the null count and min/max statistics. The encoder (pq.go)
+// is written for this one schema: parquet-go's row writer spent several
 // times the simulation's own cost per step shredding rows.
 //
 // Memory does not grow with the run: each policy buffers one page of

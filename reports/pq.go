@@ -15,12 +15,14 @@ import (
 // This file is a small Parquet encoder for timeline.parquet's fixed,
 // flat schema: every column is a leaf of the root, required or optional
 // (definition level 0 or 1), never repeated. Pages are data pages v1,
-// values PLAIN, definition levels in the RLE/bit-packed hybrid, and every
-// page SNAPPY-compressed. Going through parquet-go's generic row writer
-// cost 300–400 ns of CPU per step, most of it shredding rows into values
-// one by one; here a page's values are already in typed slices and each
-// column is encoded in one tight loop. Page headers and the footer are
-// serialized with parquet-go's thrift encoder and format structs.
+// values PLAIN (or, for a column of one string, a dictionary of it and
+// RLE runs of its index), definition levels in the RLE/bit-packed
+// hybrid, and every page SNAPPY-compressed. Going through parquet-go's
+// generic row writer cost 300–400 ns of CPU per step, most of it
+// shredding rows into values one by one; here a page's values are
+// already in typed slices, compressed where they lie. Page headers and
+// the footer are serialized with parquet-go's thrift encoder and format
+// structs.
 
 // pqPageRows is the number of rows in a data page: 128 KiB of an 8-byte
 // column, the page size readers are tuned for.
