@@ -114,6 +114,7 @@ type TimelineWriter struct {
 	path     string
 	capacity float64
 	sinks    []*timelineSink
+	names    []string // the sinks' policies
 	byName   map[string]*timelineSink
 	done     bool
 }
@@ -185,6 +186,7 @@ func NewTimelineWriter(path string, capacity float64, policies []string) (*Timel
 		}
 		s := newTimelineSink(name, f)
 		w.sinks = append(w.sinks, s)
+		w.names = append(w.names, name)
 		w.byName[name] = s
 		if i == 0 { // the file that becomes the output starts it
 			s.off, s.err = int64(len(pqMagic)), writeAll(f, []byte(pqMagic))
@@ -216,13 +218,15 @@ func (w *TimelineWriter) Record(policy string, r sim.StepRecord) {
 // sink returns policy's sink, nil if none. The few policies of a run are
 // looked up by comparing names, cheaper than hashing the name: a caller
 // passes the same string each time, which compares equal at a glance.
+// The names are a slice of their own: reading them from the sinks would
+// share cache lines with other goroutines' writes to those sinks.
 func (w *TimelineWriter) sink(policy string) *timelineSink {
-	if len(w.sinks) > 8 {
+	if len(w.names) > 8 {
 		return w.byName[policy]
 	}
-	for _, s := range w.sinks {
-		if s.name == policy {
-			return s
+	for i, name := range w.names {
+		if name == policy {
+			return w.sinks[i]
 		}
 	}
 	return nil
