@@ -25,7 +25,8 @@ import (
 // structs.
 
 // pqPageRows is the number of rows in a data page: 128 KiB of an 8-byte
-// column, the page size readers are tuned for.
+// column, small enough for readers to skip pages, large enough that a
+// page's header and compression cost little per value.
 const pqPageRows = 16 << 10
 
 type pqKind uint8
