@@ -100,10 +100,11 @@ const timelineCreatedBy = "omnixan reports"
 // times the simulation's own cost per step shredding rows.
 //
 // Memory does not grow with the run: each policy buffers one page of
-// rows and one row group of compressed pages, and writes its row groups
-// to its own temporary file next to the final one. Close appends the
-// others' row groups, in policy order, to the first policy's file, writes
-// the footer and renames that file to the final name. So the output is
+// rows and one row group of compressed pages (in blocks it reuses), and
+// writes its row groups to its own temporary file next to the final one.
+// Close appends the others' row groups, in policy order, to the first
+// policy's file, writes the footer and renames that file to the final
+// name. So the output is
 // the same bytes whatever the goroutine scheduling, and no file appears
 // under the final name until it is complete.
 //
@@ -324,12 +325,13 @@ func (s *timelineSink) flushRowGroup() {
 	for i := range s.chunks {
 		c := &s.chunks[i]
 		rg.Columns[i] = c.meta(&timelineSchema[i], s.off)
-		if s.err = writeAll(s.f, c.buf); s.err != nil {
+		n := c.buf.n
+		if s.err = c.buf.writeTo(s.f, &s.enc.free); s.err != nil {
 			return
 		}
-		s.off += int64(len(c.buf))
+		s.off += n
 		rg.TotalByteSize += c.uncompressed
-		rg.TotalCompressedSize += int64(len(c.buf))
+		rg.TotalCompressedSize += n
 		c.reset()
 	}
 	s.rowGroups = append(s.rowGroups, rg)

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"math"
 	"unsafe"
 
@@ -89,6 +90,7 @@ type pqEncoder struct {
 	hdr    bytes.Buffer
 	thrift *thrift.Encoder
 	header format.PageHeader
+	free   [][]byte // blocks for pqBlocks
 }
 
 func newPQEncoder() *pqEncoder {
@@ -100,7 +102,7 @@ func newPQEncoder() *pqEncoder {
 // pqChunk collects one column's pages of the row group being written,
 // compressed with their headers, and the column's statistics.
 type pqChunk struct {
-	buf          []byte
+	buf          pqBlocks
 	uncompressed int64 // bytes of the pages uncompressed, headers included
 	values       int64 // values, nulls included
 	nulls        int64
@@ -115,8 +117,54 @@ type pqChunk struct {
 	str        string
 }
 
+// reset empties c, once buf is written, for the next row group.
 func (c *pqChunk) reset() {
-	*c = pqChunk{buf: c.buf[:0], str: c.str}
+	*c = pqChunk{buf: pqBlocks{blocks: c.buf.blocks[:0]}, str: c.str}
+}
+
+// pqBlockSize is the size of the blocks that hold a column chunk's pages.
+const pqBlockSize = 64 << 10
+
+// pqBlocks holds bytes in blocks of pqBlockSize taken from a free list
+// that a sink's chunks share: a chunk never grows by copying itself into
+// a larger array, which would leave the smaller ones for the garbage
+// collector, and the memory held is about what the row group's compressed
+// pages take.
+type pqBlocks struct {
+	blocks [][]byte
+	n      int64 // bytes held
+}
+
+func (b *pqBlocks) write(p []byte, free *[][]byte) {
+	b.n += int64(len(p))
+	for len(p) > 0 {
+		if k := len(b.blocks); k == 0 || len(b.blocks[k-1]) == pqBlockSize {
+			var blk []byte
+			if f := *free; len(f) > 0 {
+				blk, *free = f[len(f)-1][:0], f[:len(f)-1]
+			} else {
+				blk = make([]byte, 0, pqBlockSize)
+			}
+			b.blocks = append(b.blocks, blk)
+		}
+		last := &b.blocks[len(b.blocks)-1]
+		m := min(len(p), pqBlockSize-len(*last))
+		*last = append(*last, p[:m]...)
+		p = p[m:]
+	}
+}
+
+// writeTo writes the bytes held to w and returns the blocks to free.
+func (b *pqBlocks) writeTo(w io.Writer, free *[][]byte) error {
+	for _, blk := range b.blocks {
+		if _, err := w.Write(blk); err != nil {
+			return err
+		}
+	}
+	*free = append(*free, b.blocks...)
+	clear(b.blocks)
+	b.blocks, b.n = b.blocks[:0], 0
+	return nil
 }
 
 // grow returns b resized to n bytes, reallocating only when too small.
@@ -261,7 +309,7 @@ func (e *pqEncoder) constant(c *pqChunk, s string, n int) error {
 		if err := e.add(c, &h, e.body); err != nil {
 			return err
 		}
-		c.dictLen = int64(len(c.buf))
+		c.dictLen = c.buf.n
 		c.str = s
 	}
 	// Bit width 1 (0 would do, but not every reader takes it), then the
@@ -304,8 +352,8 @@ func (e *pqEncoder) add(c *pqChunk, h *format.PageHeader, body []byte) error {
 	if err := e.thrift.Encode(h); err != nil {
 		return err
 	}
-	c.buf = append(c.buf, e.hdr.Bytes()...)
-	c.buf = append(c.buf, e.comp...)
+	c.buf.write(e.hdr.Bytes(), &e.free)
+	c.buf.write(e.comp, &e.free)
 	c.uncompressed += int64(e.hdr.Len() + len(body))
 	return nil
 }
@@ -352,7 +400,7 @@ func (c *pqChunk) meta(col *pqColumn, offset int64) format.ColumnChunk {
 		MetaData: format.ColumnMetaData{
 			Type: col.physical(), Encoding: encodings, PathInSchema: []string{col.name},
 			Codec: format.Snappy, NumValues: c.values,
-			TotalUncompressedSize: c.uncompressed, TotalCompressedSize: int64(len(c.buf)),
+			TotalUncompressedSize: c.uncompressed, TotalCompressedSize: c.buf.n,
 			DataPageOffset: offset + c.dictLen, DictionaryPageOffset: dictOffset, Statistics: st,
 			EncodingStats: stats,
 		},
