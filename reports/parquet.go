@@ -104,9 +104,9 @@ const timelineCreatedBy = "omnixan reports"
 // writes its row groups to its own temporary file next to the final one.
 // Close appends the others' row groups, in policy order, to the first
 // policy's file, writes the footer and renames that file to the final
-// name. So the output is
-// the same bytes whatever the goroutine scheduling, and no file appears
-// under the final name until it is complete.
+// name. So the output is the same bytes whatever the goroutine
+// scheduling, and no file appears under the final name until it is
+// complete.
 //
 // Record is safe to call from several goroutines at once; each policy has
 // its own lock, so policies running in parallel do not wait on each other.
