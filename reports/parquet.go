@@ -51,16 +51,16 @@ const timelineRowGroup = 128 << 10
 var timelineSchema = func() []pqColumn {
 	int64Type := &format.IntType{BitWidth: 64, IsSigned: true}
 	cols := []pqColumn{
-		{name: "time", kind: pqInt64, logical: &format.TimestampType{IsAdjustedToUTC: true, Unit: format.TimeUnit{Value: new(format.NanoSeconds)}}},
+		{name: "time", kind: pqInt64, enc: format.DeltaBinaryPacked, logical: &format.TimestampType{IsAdjustedToUTC: true, Unit: format.TimeUnit{Value: new(format.NanoSeconds)}}},
 		{name: "policy", kind: pqString, logical: new(format.StringType), converted: deprecated.UTF8, hasConv: true},
-		{name: "demand", kind: pqDouble},
+		{name: "demand", kind: pqDouble, enc: format.ByteStreamSplit},
 		{name: "capacity", kind: pqDouble},
 		{name: "ready", kind: pqInt64, logical: int64Type, converted: deprecated.Int64, hasConv: true},
 		{name: "pending", kind: pqInt64, logical: int64Type, converted: deprecated.Int64, hasConv: true},
-		{name: "utilization", kind: pqDouble},
-		{name: "latency", kind: pqDouble, optional: true},
+		{name: "utilization", kind: pqDouble, enc: format.ByteStreamSplit},
+		{name: "latency", kind: pqDouble, optional: true, enc: format.ByteStreamSplit},
 		{name: "slo_miss", kind: pqBool},
-		{name: "spend_usd", kind: pqDouble},
+		{name: "spend_usd", kind: pqDouble, enc: format.ByteStreamSplit},
 	}
 	for _, name := range timelineColumns[tcForecast:] {
 		cols = append(cols, pqColumn{name: name, kind: pqDouble, optional: true})
@@ -91,11 +91,15 @@ const timelineCreatedBy = "omnixan reports"
 // before its first forecast comes due. Pandas, DuckDB, Polars and Spark
 // read all of these types natively.
 //
-// The file uses only the plainest Parquet: row groups of 128 Ki rows,
-// data pages v1 of 16 Ki rows, values PLAIN but for policy's (a
-// dictionary of the one name, and RLE runs of its index), definition
-// levels in the RLE/bit-packed hybrid, pages SNAPPY-compressed, and per
-// column chunk the null count and min/max statistics. The encoder (pq.go)
+// The file uses only common Parquet: row groups of 128 Ki rows, data
+// pages v1 of 16 Ki rows, time DELTA_BINARY_PACKED (regular steps take
+// next to nothing), demand, utilization, latency and spend_usd
+// BYTE_STREAM_SPLIT (bytes of a significance together, which compress),
+// policy a dictionary of the one name and RLE runs of its index, the
+// rest PLAIN, definition levels in the RLE/bit-packed hybrid, pages
+// SNAPPY-compressed, and per column chunk the null count and min/max
+// statistics. Time and those four doubles keep the encodings parquet-go
+// gave them. The encoder (pq.go)
 // is written for this one schema: parquet-go's row writer spent several
 // times the simulation's own cost per step shredding rows.
 //
@@ -158,6 +162,9 @@ func newTimelineSink(name string, f *os.File) *timelineSink {
 		lat: make([]float64, pqPageRows)}
 	for i := range s.fc {
 		s.fc[i] = make([]float64, pqPageRows)
+	}
+	for i := range s.chunks {
+		s.chunks[i].enc = timelineSchema[i].enc
 	}
 	return s
 }
@@ -278,16 +285,25 @@ func (s *timelineSink) flushPage() {
 	}
 	int64s := func(c int, vals []int64) {
 		s.chunks[c].int64s(vals)
-		page(c, pqPlain(e, vals), 0)
+		if timelineSchema[c].enc == format.DeltaBinaryPacked {
+			page(c, pqDelta(e, vals), 0)
+		} else {
+			page(c, pqPlain(e, vals), 0)
+		}
+	}
+	doubles := func(c int, vals []float64) []byte {
+		s.chunks[c].float64s(vals)
+		if timelineSchema[c].enc == format.ByteStreamSplit {
+			return pqSplit(e, vals)
+		}
+		return pqPlain(e, vals)
 	}
 	float64s := func(c int, vals []float64) {
-		s.chunks[c].float64s(vals)
-		page(c, pqPlain(e, vals), 0)
+		page(c, doubles(c, vals), 0)
 	}
 	optional := func(c int, def []byte, vals []float64) {
-		s.chunks[c].float64s(vals)
 		e.levels(def, n, len(vals))
-		e.body = append(e.body, pqPlain(e, vals)...)
+		e.body = append(e.body, doubles(c, vals)...)
 		page(c, e.body, n-len(vals))
 	}
 	int64s(tcTime, s.time[:n])

@@ -7,12 +7,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/bytestreamsplit"
+	"github.com/parquet-go/parquet-go/encoding/delta"
 
 	"github.com/omnixan/omnixan/sim"
 )
@@ -282,5 +285,70 @@ func TestPQFloatStatistics(t *testing.T) {
 	st := z.meta(&pqColumn{name: "x", kind: pqDouble}, 4).MetaData.Statistics
 	if mn, mx := pqStat(tcDemand, st.MinValue), pqStat(tcDemand, st.MaxValue); !math.Signbit(mn) || math.Signbit(mx) {
 		t.Errorf("zeros: min %v max %v", mn, mx)
+	}
+}
+
+// DELTA_BINARY_PACKED round-trips through parquet-go's decoder: steps of
+// one length (0-bit miniblocks), jitter, wrapping differences (64-bit
+// widths), and every length around the block and miniblock sizes.
+func TestPQDelta(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	e := newPQEncoder()
+	for _, n := range []int{0, 1, 2, 31, 32, 33, 127, 128, 129, 130, 257, 1000, pqPageRows} {
+		for kind := range 4 {
+			x := make([]int64, n)
+			for i := range x {
+				switch kind {
+				case 0:
+					x[i] = 1e18 + int64(i)*1e9
+				case 1:
+					x[i] = 1e18 + int64(i)*1e9 + rng.Int64N(1000)
+				case 2:
+					x[i] = int64(rng.Uint64())
+				case 3:
+					x[i] = []int64{math.MinInt64, math.MaxInt64, 0, -1}[i%4]
+				}
+			}
+			got, err := new(delta.BinaryPackedEncoding).DecodeInt64(nil, pqDelta(e, x))
+			if err != nil {
+				t.Fatalf("n %d kind %d: %v", n, kind, err)
+			}
+			if !slices.Equal(got, x) && !(n == 0 && len(got) == 0) {
+				t.Fatalf("n %d kind %d: decoded %v..., want %v...", n, kind, got[:min(len(got), 5)], x[:min(n, 5)])
+			}
+		}
+	}
+	// A page of regular steps is a few bytes per block.
+	x := make([]int64, pqPageRows)
+	for i := range x {
+		x[i] = int64(i) * 1e9
+	}
+	if b := pqDelta(e, x); len(b) > pqPageRows/128*10 {
+		t.Errorf("regular steps: %d bytes", len(b))
+	}
+}
+
+// BYTE_STREAM_SPLIT round-trips through parquet-go's decoder.
+func TestPQSplit(t *testing.T) {
+	e := newPQEncoder()
+	rng := rand.New(rand.NewPCG(7, 8))
+	special := []float64{0, math.Copysign(0, -1), 1.5, math.Inf(-1), math.NaN(), 123456.789, -1e-300}
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 23, 1000} {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = math.Float64frombits(rng.Uint64())
+			if i%3 == 0 {
+				x[i] = special[i%len(special)]
+			}
+		}
+		got, err := new(bytestreamsplit.Encoding).DecodeDouble(nil, pqSplit(e, x))
+		if err != nil || len(got) != n {
+			t.Fatalf("n %d: %d values, %v", n, len(got), err)
+		}
+		for i := range x {
+			if math.Float64bits(got[i]) != math.Float64bits(x[i]) {
+				t.Fatalf("n %d, %d: %v, want %v", n, i, got[i], x[i])
+			}
+		}
 	}
 }
