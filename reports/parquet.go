@@ -99,9 +99,9 @@ const timelineCreatedBy = "omnixan reports"
 // rest PLAIN, definition levels in the RLE/bit-packed hybrid, pages
 // SNAPPY-compressed, and per column chunk the null count and min/max
 // statistics. Time and those four doubles keep the encodings parquet-go
-// gave them. The encoder (pq.go)
-// is written for this one schema: parquet-go's row writer spent several
-// times the simulation's own cost per step shredding rows.
+// gave them. The encoder (pq.go) is written for this one schema:
+// parquet-go's row writer spent several times the simulation's own cost
+// per step shredding rows.
 //
 // Memory does not grow with the run: each policy buffers one page of
 // rows and one row group of compressed pages (in blocks it reuses), and
