@@ -90,6 +90,8 @@ type Sketch struct {
 	lastLo     float64
 	lastHi     float64
 	lastActive bool
+	bounds     []float64 // γ^k for k from boundsFrom, 0 until computed, for near
+	boundsFrom int
 }
 
 // NewSketch returns a sketch of relative accuracy alpha in (0, 1).
@@ -110,10 +112,65 @@ func (s *Sketch) Add(v float64) {
 		return
 	}
 	s.flush()
-	k := int(math.Ceil(math.Log(v) / s.lnGamma))
+	k, ok := 0, false
+	if s.lastActive {
+		k, ok = s.near(v)
+	}
+	if !ok {
+		k = int(math.Ceil(math.Log(v) / s.lnGamma))
+	}
 	s.last, s.lastN, s.lastActive = k, 1, true
-	s.lastLo = math.Pow(s.gamma, float64(k-1)) * (1 + 1e-9)
-	s.lastHi = math.Pow(s.gamma, float64(k)) * (1 - 1e-9)
+	s.lastLo, s.lastHi = s.bound(k-1)*(1+1e-9), s.bound(k)*(1-1e-9)
+}
+
+// near finds v's bucket by stepping from the cached one across at most
+// four bucket bounds, γ^k, each computed once: a trace's next value is
+// mostly in a bucket near the last. ok is false when v is farther, or too
+// close to a bound to tell without the logarithm.
+func (s *Sketch) near(v float64) (int, bool) {
+	k := s.last
+	for range 4 {
+		lo, hi := s.bound(k-1), s.bound(k)
+		switch {
+		case v > lo*(1+1e-9) && v < hi*(1-1e-9):
+			return k, true
+		case v >= lo*(1-1e-9) && v <= hi*(1+1e-9):
+			return 0, false // at a bound: let the logarithm decide
+		case v <= lo:
+			k--
+		default:
+			k++
+		}
+	}
+	return 0, false
+}
+
+// bound returns γ^k, memoised in a slice indexed from boundsFrom.
+func (s *Sketch) bound(k int) float64 {
+	i := k - s.boundsFrom
+	if i < 0 || i >= len(s.bounds) {
+		s.growBounds(k)
+		i = k - s.boundsFrom
+	}
+	if b := s.bounds[i]; b != 0 {
+		return b
+	}
+	b := math.Pow(s.gamma, float64(k))
+	s.bounds[i] = b
+	return b
+}
+
+// growBounds widens the memo to hold k, with room on both sides.
+func (s *Sketch) growBounds(k int) {
+	lo, hi := k-64, k+64
+	if len(s.bounds) == 0 {
+		s.bounds, s.boundsFrom = make([]float64, hi-lo), lo
+		return
+	}
+	lo, hi = min(lo, s.boundsFrom), max(hi, s.boundsFrom+len(s.bounds))
+	nb := make([]float64, hi-lo)
+	copy(nb[s.boundsFrom-lo:], s.bounds)
+	s.bounds, s.boundsFrom = nb, lo
 }
 
 // flush moves the cached bucket's count into the map.

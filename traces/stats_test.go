@@ -88,3 +88,33 @@ func TestScanFileOrderAcrossHalves(t *testing.T) {
 		}
 	}
 }
+
+// The sketch's shortcuts (the cached bucket, the walk to a near one) put
+// every value in the bucket the logarithm gives.
+func TestSketchBucketsMatchLogarithm(t *testing.T) {
+	s := NewSketch(0.01)
+	want := map[int]uint64{}
+	add := func(v float64) {
+		s.Add(v)
+		want[int(math.Ceil(math.Log(v)/s.lnGamma))]++
+	}
+	x := uint64(1)
+	for i := range 500_000 {
+		x = x*6364136223846793005 + 1442695040888963407
+		noise := float64(x>>11) / (1 << 53)
+		add(500 + 200*math.Sin(float64(i)/8000) + 30*math.Sin(float64(i)/6) + 5*noise)
+		if i%1000 == 0 {
+			add(math.Pow(s.gamma, float64(i%300))) // exactly on a bound
+			add(1e-3 + noise*1e6)                  // far from the last
+		}
+	}
+	s.flush()
+	if len(s.buckets) != len(want) {
+		t.Fatalf("%d buckets, want %d", len(s.buckets), len(want))
+	}
+	for k, n := range want {
+		if s.buckets[k] != n {
+			t.Errorf("bucket %d: %d values, want %d", k, s.buckets[k], n)
+		}
+	}
+}
