@@ -1,13 +1,11 @@
 package reports
 
 import (
-	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
 // QuantumQueue plots, for every policy, the quantum jobs waiting (solid)
@@ -80,34 +78,19 @@ func SpendVsWait(title string, sum Summary) (*plot.Plot, error) {
 	p.Y.Tick.Marker = niceTicker{}
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
-	var names plotter.XYLabels
+	var pts []policyPoint
 	lo, hi, top := math.Inf(1), math.Inf(-1), 0.0
 	for i, ps := range sum.Policies {
-		q := ps.QuantumSummary
-		if q == nil {
-			continue
+		if q := ps.QuantumSummary; q != nil {
+			pp := policyPoint{ps.Name, i, ps.SpendUSD, q.WaitP95Seconds / 60}
+			pts = append(pts, pp)
+			lo, hi, top = math.Min(lo, pp.x), math.Max(hi, pp.x), math.Max(top, pp.y)
 		}
-		pt := plotter.XYs{{X: ps.SpendUSD, Y: q.WaitP95Seconds / 60}}
-		s, err := plotter.NewScatter(pt)
-		if err != nil {
-			return nil, err
-		}
-		s.GlyphStyle = draw.GlyphStyle{Color: palette[i%len(palette)], Radius: vg.Points(5), Shape: draw.CircleGlyph{}}
-		label := ps.Name
-		if ps.Name == "oracle" {
-			s.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(6), Shape: draw.BoxGlyph{}}
-			label = "oracle (knows the future)"
-		}
-		p.Add(s)
-		p.Legend.Add(label, s)
-		names.XYs = append(names.XYs, pt[0])
-		names.Labels = append(names.Labels, ps.Name)
-		lo, hi, top = math.Min(lo, pt[0].X), math.Max(hi, pt[0].X), math.Max(top, pt[0].Y)
 	}
-	if len(names.XYs) == 0 {
+	if len(pts) == 0 {
 		return nil, errNothing
 	}
-	if err := addPointLabels(p, names, vg.Point{X: vg.Points(7), Y: vg.Points(-4)}); err != nil {
+	if err := addPolicyPoints(p, pts); err != nil {
 		return nil, err
 	}
 	pad := (hi - lo) / 10
