@@ -8,8 +8,8 @@ import (
 
 // Budget caps spending. A zero or negative field means no limit.
 type Budget struct {
-	PerHour float64 // most to spend in any one hour, USD
-	PerRun  float64 // most to spend over the whole run, USD
+	PerHour float64 `json:"per_hour"` // most to spend in any one hour, USD
+	PerRun  float64 `json:"per_run"`  // most to spend over the whole run, USD
 }
 
 // Fit says whether a charge fits a Budget and why.

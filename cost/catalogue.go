@@ -29,6 +29,7 @@ type CatalogueError struct {
 	Err  error
 }
 
+// Error returns the file, the key when known, and the problem.
 func (e *CatalogueError) Error() string {
 	if e.Key == "" {
 		return fmt.Sprintf("%s: %v", e.File, e.Err)
@@ -36,6 +37,7 @@ func (e *CatalogueError) Error() string {
 	return fmt.Sprintf("%s: %s: %v", e.File, e.Key, e.Err)
 }
 
+// Unwrap returns Err.
 func (e *CatalogueError) Unwrap() error { return e.Err }
 
 // Duration is a time.Duration written as a Go duration string ("1s", "60s",

@@ -152,10 +152,12 @@ type SpendingLimitError struct {
 	Cost, Spent, Limit float64 // USD
 }
 
+// Error says what the job costs against what is left of the limit.
 func (e *SpendingLimitError) Error() string {
 	return fmt.Sprintf("%v: job costs %.4f USD, %.4f of %.4f USD already spent", ErrSpendingLimit, e.Cost, e.Spent, e.Limit)
 }
 
+// Unwrap returns ErrSpendingLimit.
 func (e *SpendingLimitError) Unwrap() error { return ErrSpendingLimit }
 
 // SpendingLimit accumulates quantum spending against a limit. The zero

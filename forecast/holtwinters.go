@@ -15,6 +15,7 @@ const (
 	Multiplicative
 )
 
+// String returns "additive" or "multiplicative".
 func (s Seasonal) String() string {
 	switch s {
 	case Additive:

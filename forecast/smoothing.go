@@ -65,6 +65,7 @@ const (
 	InitR
 )
 
+// String returns the initialisation's name: "heuristic" or "R".
 func (i Init) String() string {
 	switch i {
 	case InitHeuristic:

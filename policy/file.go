@@ -14,6 +14,11 @@ import (
 type Configured struct {
 	Label  string // the file's "name", or the policy's own name
 	Policy Policy
+	// New builds another policy of the same kind and parameters for a
+	// different environment (another resource pool: quantum simulator
+	// workers, reserved QPUs); nil when the policy cannot be rebuilt (an
+	// HPA manifest), and such a policy scales only the classical service.
+	New func(env Env) (Policy, error)
 }
 
 // policyEntry is one policy in a policy file.
@@ -62,7 +67,8 @@ func ParseFile(name string, data []byte, env Env) ([]Configured, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []Configured{{Label: h.Label(), Policy: h}}, nil
+		again := func(Env) (Policy, error) { return ParseHPAManifest(name, data) }
+		return []Configured{{Label: h.Label(), Policy: h, New: again}}, nil
 	}
 	var entries []policyEntry
 	if _, ok := head["policies"]; ok {
@@ -104,7 +110,8 @@ func ParseFile(name string, data []byte, env Env) ([]Configured, error) {
 		if label == "" {
 			label = p.Name()
 		}
-		out = append(out, Configured{Label: label, Policy: p})
+		params := e.Params
+		out = append(out, Configured{Label: label, Policy: p, New: func(env Env) (Policy, error) { return spec.New(env, params) }})
 	}
 	return out, nil
 }

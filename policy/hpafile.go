@@ -36,6 +36,7 @@ type ManifestError struct {
 	Err  error
 }
 
+// Error returns the field's path and the problem.
 func (e *ManifestError) Error() string {
 	if e.Path == "" {
 		return e.Err.Error()

@@ -1,10 +1,3 @@
-// Package policy holds scaling policies: pure decision code that turns what
-// the metrics show into a target instance count.
-//
-// A Policy never reads a clock, does no I/O and starts no goroutines: it is
-// given the time and the observation, and returns a Decision. The same
-// policy value therefore runs unchanged in the simulator and live (package
-// autoscaler owns the loop around it).
 package policy
 
 import (
@@ -51,12 +44,17 @@ type Observation struct {
 	// Size is the size new instances get (the workload's template); the
 	// zero Size means unknown. Capacity is that of one instance of Size.
 	Size Size
+	// JobMemoryGiB is the most memory any one queued or running unit of
+	// work needs, GiB: for quantum simulator workers, the largest state
+	// vector waiting or running (16·2^qubits bytes plus overhead). 0 means
+	// unknown or nothing waiting.
+	JobMemoryGiB float64
 }
 
 // Size is an instance size: what one instance is given.
 type Size struct {
-	CPU       float64 // vCPUs
-	MemoryGiB float64 // memory, GiB
+	CPU       float64 `json:"cpu"`        // vCPUs
+	MemoryGiB float64 `json:"memory_gib"` // memory, GiB
 }
 
 // IsZero reports whether s is the zero Size.

@@ -19,6 +19,11 @@ type Env struct {
 	StartupDelay time.Duration // time from asking for an instance to its being ready
 	SyncPeriod   time.Duration // time between two decisions
 	Capacity     float64       // req/s one ready instance serves
+	// Pool names the resource pool the policy scales: "" for the classical
+	// service, PoolSimulators for the state-vector simulator workers,
+	// PoolQPU + a backend name for that backend's reserved QPUs. Policies
+	// that take per-pool settings (static) read it.
+	Pool string
 }
 
 // Bounded is implemented by policies that carry their own instance bounds,

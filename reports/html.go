@@ -104,6 +104,7 @@ p.note { color: #555; font-size: 0.92em; max-width: 60em; }
 {{- end}}
 </table>
 
+{{if or .Sum.Classical (not .Sum.Quantum) -}}
 <h2>Scores</h2>
 <div class="scroll">
 <table class="scores">
@@ -116,6 +117,22 @@ p.note { color: #555; font-size: 0.92em; max-width: 60em; }
 </table>
 </div>
 <p class="note">Spend is billed per second from launch. An SLO miss is a step whose latency at the objective's quantile broke the objective; requests missed are those that arrived during such steps. Over-provisioning is billed instance-time over the least instance-time that meets the SLO at every step. The oracle knows the future load and is the lower bound on spend. The same numbers are in summary.json{{if .Timeline}}; every step of every policy is in timeline.parquet{{end}}.</p>
+{{- end}}
+{{- if .Sum.Quantum}}
+
+<h2>Quantum jobs</h2>
+<div class="scroll">
+<table class="quantum">
+<thead><tr><th>policy</th><th>quantum spend (USD)</th><th>classical spend (USD)</th><th>jobs</th><th>done</th><th>failed</th><th>queued at end</th><th>running at end</th><th>over objective</th><th>wait p95 (s)</th><th>mean wait (s)</th><th>mean workers</th><th>mean reserved QPUs</th><th>on-demand jobs</th></tr></thead>
+<tbody>
+{{- range .Sum.Policies}}{{if .QuantumSummary}}
+<tr><th scope="row">{{.Name}}</th><td class="n">{{f "%.2f" .SpendBreakdown.Quantum}}</td><td class="n">{{f "%.2f" .SpendBreakdown.Classical}}</td><td class="n">{{.JobsTotal}}</td><td class="n">{{.JobsDone}}</td><td class="n">{{.JobsFailed}}</td><td class="n">{{.JobsQueued}}</td><td class="n">{{.JobsRunning}}</td><td class="n">{{.JobsOverSLO}} ({{pct .OverSLOShare}})</td><td class="n">{{f "%.0f" .WaitP95Seconds}}</td><td class="n">{{f "%.0f" .WaitMeanSeconds}}</td><td class="n">{{f "%.2f" .MeanWorkers}}</td><td class="n">{{f "%.2f" .MeanReserved}}</td><td class="n">{{.OnDemandJobs}}</td></tr>
+{{- end}}{{end}}
+</tbody>
+</table>
+</div>
+<p class="note">The quantum SLO is a job's wait from submission to start. Jobs still queued at the end count with their wait so far; failed jobs (no device or worker size holds them, a provider's runtime cap, a spending limit) have no wait. Every job is done, failed, queued or running at the end. Reserved QPUs are billed per qubit-hour, on-demand jobs at the provider's per-job price, simulator workers per vCPU-hour (docs/quantum.md).</p>
+{{- end}}
 {{- if .Forecast}}
 
 <h2>Forecasts</h2>

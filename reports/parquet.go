@@ -3,12 +3,14 @@ package reports
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"sync"
 
-	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/omnixan/omnixan/sim"
 )
@@ -18,45 +20,56 @@ import (
 const TimelineFile = "timeline.parquet"
 
 // timelineColumns are the columns of timeline.parquet, in file order. See
-// NewTimelineWriter for their types and units.
+// TimelineWriter for their types and units.
 var timelineColumns = []string{
 	"time", "policy", "demand", "capacity", "ready", "pending", "utilization",
 	"latency", "slo_miss", "spend_usd",
 	"forecast", "lower_80", "upper_80", "lower_95", "upper_95",
 }
 
-// timelineBatch is the number of rows a policy buffers before handing
-// them to parquet-go, and timelineRowGroup the rows per row group: they
-// bound the writer's memory per policy.
+// The columns' indexes in timelineColumns and a sink's chunks.
 const (
-	timelineBatch    = 1024
-	timelineRowGroup = 128 << 10
+	tcTime = iota
+	tcPolicy
+	tcDemand
+	tcCapacity
+	tcReady
+	tcPending
+	tcUtilization
+	tcLatency
+	tcSLOMiss
+	tcSpend
+	tcForecast // then lower_80, upper_80, lower_95, upper_95
+	tcCount    = tcForecast + 5
 )
 
-// timelineRecord is one row of timeline.parquet. Writing structs lets
-// parquet-go copy each column straight from the batch (its fast path for
-// a schema equal to the type's), where building a parquet.Row of Values
-// per step cost more than the simulation itself. Optional columns are
-// pointers into the sink's opt array, so a batch allocates nothing.
-type timelineRecord struct {
-	Time        int64    `parquet:"time,timestamp(nanosecond),delta"`
-	Policy      string   `parquet:"policy,dict"`
-	Demand      float64  `parquet:"demand,split"`
-	Capacity    float64  `parquet:"capacity,dict"`
-	Ready       int64    `parquet:"ready,dict"`
-	Pending     int64    `parquet:"pending,dict"`
-	Utilization float64  `parquet:"utilization,split"`
-	Latency     *float64 `parquet:"latency,optional,split"`
-	SLOMiss     bool     `parquet:"slo_miss"`
-	SpendUSD    float64  `parquet:"spend_usd,split"`
-	Forecast    *float64 `parquet:"forecast,optional"`
-	Lower80     *float64 `parquet:"lower_80,optional"`
-	Upper80     *float64 `parquet:"upper_80,optional"`
-	Lower95     *float64 `parquet:"lower_95,optional"`
-	Upper95     *float64 `parquet:"upper_95,optional"`
-}
+// timelineRowGroup is the number of rows in a row group, a multiple of
+// pqPageRows. A policy holds one row group's pages, compressed, in memory.
+const timelineRowGroup = 128 << 10
 
-func timelineSchema() *parquet.Schema { return parquet.SchemaOf(timelineRecord{}) }
+// timelineSchema is timeline.parquet's schema, in timelineColumns' order.
+var timelineSchema = func() []pqColumn {
+	int64Type := &format.IntType{BitWidth: 64, IsSigned: true}
+	cols := []pqColumn{
+		{name: "time", kind: pqInt64, enc: format.DeltaBinaryPacked, logical: &format.TimestampType{IsAdjustedToUTC: true, Unit: format.TimeUnit{Value: new(format.NanoSeconds)}}},
+		{name: "policy", kind: pqString, logical: new(format.StringType), converted: deprecated.UTF8, hasConv: true},
+		{name: "demand", kind: pqDouble, enc: format.ByteStreamSplit},
+		{name: "capacity", kind: pqDouble},
+		{name: "ready", kind: pqInt64, logical: int64Type, converted: deprecated.Int64, hasConv: true},
+		{name: "pending", kind: pqInt64, logical: int64Type, converted: deprecated.Int64, hasConv: true},
+		{name: "utilization", kind: pqDouble, enc: format.ByteStreamSplit},
+		{name: "latency", kind: pqDouble, optional: true, enc: format.ByteStreamSplit},
+		{name: "slo_miss", kind: pqBool},
+		{name: "spend_usd", kind: pqDouble, enc: format.ByteStreamSplit},
+	}
+	for _, name := range timelineColumns[tcForecast:] {
+		cols = append(cols, pqColumn{name: name, kind: pqDouble, optional: true})
+	}
+	return cols
+}()
+
+// timelineCreatedBy is the file's created_by.
+const timelineCreatedBy = "omnixan reports"
 
 // TimelineWriter writes timeline.parquet: one row per step per policy, in
 // policy order, each policy's rows in time order. The columns are
@@ -78,10 +91,24 @@ func timelineSchema() *parquet.Schema { return parquet.SchemaOf(timelineRecord{}
 // before its first forecast comes due. Pandas, DuckDB, Polars and Spark
 // read all of these types natively.
 //
-// Memory does not grow with the run: each policy streams its rows to its
-// own temporary Parquet file next to the final one, and Close appends
-// the others' row groups, in policy order, to the first policy's file and
-// renames that to the final name. So the output is the same bytes whatever the goroutine
+// The file uses only common Parquet: row groups of 128 Ki rows, data
+// pages v1 of 16 Ki rows, time DELTA_BINARY_PACKED (regular steps take
+// next to nothing), demand, utilization, latency and spend_usd
+// BYTE_STREAM_SPLIT (bytes of a significance together, which compress),
+// policy a dictionary of the one name and RLE runs of its index, the
+// rest PLAIN, definition levels in the RLE/bit-packed hybrid, pages
+// SNAPPY-compressed, and per column chunk the null count and min/max
+// statistics. Time and those four doubles keep the encodings parquet-go
+// gave them. The encoder (pq.go) is written for this one schema:
+// parquet-go's row writer spent several times the simulation's own cost
+// per step shredding rows.
+//
+// Memory does not grow with the run: each policy buffers one page of
+// rows and one row group of compressed pages (in blocks it reuses), and
+// writes its row groups to its own temporary file next to the final one.
+// Close appends the others' row groups, in policy order, to the first
+// policy's file, writes the footer and renames that file to the final
+// name. So the output is the same bytes whatever the goroutine
 // scheduling, and no file appears under the final name until it is
 // complete.
 //
@@ -91,24 +118,55 @@ func timelineSchema() *parquet.Schema { return parquet.SchemaOf(timelineRecord{}
 type TimelineWriter struct {
 	path     string
 	capacity float64
-	schema   *parquet.Schema
 	sinks    []*timelineSink
+	names    []string // the sinks' policies
 	byName   map[string]*timelineSink
 	done     bool
 }
 
-// timelineSink holds one policy's part of the file.
+// timelineSink holds one policy's part of the file: the page being
+// filled, column by column, and the compressed pages of the row group
+// being filled.
 type timelineSink struct {
-	mu    sync.Mutex
-	name  string
-	f     *os.File
-	pw    *parquet.GenericWriter[timelineRecord]
-	batch []timelineRecord
-	opt   [][6]float64 // the optional values of batch, pointed to
-	n     int
-	spend float64
-	rows  int64
-	err   error // the first error, returned by Close
+	mu   sync.Mutex
+	name string
+	f    *os.File
+	off  int64 // bytes written to f
+
+	// The current page's n rows. Bitmaps hold a bit per row, LSB first;
+	// optional columns hold only their non-null values: lat nLat of
+	// them, the forecast columns nFc each.
+	n                     int
+	time, ready, pending  []int64
+	demand, capacity      []float64
+	utilization, spendUSD []float64
+	miss, latDef, fcDef   []byte
+	lat                   []float64
+	fc                    [5][]float64
+	nLat, nFc             int
+
+	enc       *pqEncoder
+	chunks    [tcCount]pqChunk
+	rgRows    int               // rows in chunks
+	rowGroups []format.RowGroup // written to f, offsets relative to its start
+	spend     float64
+	err       error // the first error, returned by Close
+}
+
+func newTimelineSink(name string, f *os.File) *timelineSink {
+	s := &timelineSink{name: name, f: f, enc: newPQEncoder(),
+		time: make([]int64, pqPageRows), ready: make([]int64, pqPageRows), pending: make([]int64, pqPageRows),
+		demand: make([]float64, pqPageRows), capacity: make([]float64, pqPageRows),
+		utilization: make([]float64, pqPageRows), spendUSD: make([]float64, pqPageRows),
+		miss: make([]byte, pqPageRows/8), latDef: make([]byte, pqPageRows/8), fcDef: make([]byte, pqPageRows/8),
+		lat: make([]float64, pqPageRows)}
+	for i := range s.fc {
+		s.fc[i] = make([]float64, pqPageRows)
+	}
+	for i := range s.chunks {
+		s.chunks[i].enc = timelineSchema[i].enc
+	}
+	return s
 }
 
 // NewTimelineWriter returns a writer of path for the given policies, in
@@ -123,8 +181,8 @@ func NewTimelineWriter(path string, capacity float64, policies []string) (*Timel
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	w := &TimelineWriter{path: path, capacity: capacity, schema: timelineSchema(), byName: map[string]*timelineSink{}}
-	for _, name := range policies {
+	w := &TimelineWriter{path: path, capacity: capacity, byName: map[string]*timelineSink{}}
+	for i, name := range policies {
 		if w.byName[name] != nil {
 			w.Abort()
 			return nil, fmt.Errorf("reports: timeline: policy %q named twice", name)
@@ -134,67 +192,173 @@ func NewTimelineWriter(path string, capacity float64, policies []string) (*Timel
 			w.Abort()
 			return nil, err
 		}
-		s := &timelineSink{name: name, f: f, pw: parquet.NewGenericWriter[timelineRecord](f, w.options()...),
-			batch: make([]timelineRecord, timelineBatch), opt: make([][6]float64, timelineBatch)}
+		s := newTimelineSink(name, f)
 		w.sinks = append(w.sinks, s)
+		w.names = append(w.names, name)
 		w.byName[name] = s
+		if i == 0 { // the file that becomes the output starts it
+			s.off, s.err = int64(len(pqMagic)), writeAll(f, []byte(pqMagic))
+		}
 	}
 	return w, nil
 }
 
-func (w *TimelineWriter) options() []parquet.WriterOption {
-	return []parquet.WriterOption{w.schema,
-		parquet.Compression(&parquet.Snappy),
-		parquet.MaxRowsPerRowGroup(timelineRowGroup),
-		parquet.CreatedBy("omnixan reports", "", "")}
+func writeAll(f *os.File, b []byte) error {
+	_, err := f.Write(b)
+	return err
 }
 
 // Record adds the step r of policy, which must be one of those given to
 // NewTimelineWriter; a policy's steps must come in time order. Errors
 // are kept and returned by Close.
 func (w *TimelineWriter) Record(policy string, r sim.StepRecord) {
-	s := w.byName[policy]
+	s := w.sink(policy)
 	if s == nil {
 		panic(fmt.Sprintf("reports: timeline: unknown policy %q", policy))
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return
+	if s.err == nil {
+		s.add(w.capacity, &r)
 	}
+	s.mu.Unlock()
+}
+
+// sink returns policy's sink, nil if none. The few policies of a run are
+// looked up by comparing names, cheaper than hashing the name: a caller
+// passes the same string each time, which compares equal at a glance.
+// The names are a slice of their own: reading them from the sinks would
+// share cache lines with other goroutines' writes to those sinks.
+func (w *TimelineWriter) sink(policy string) *timelineSink {
+	if len(w.names) > 8 {
+		return w.byName[policy]
+	}
+	for i, name := range w.names {
+		if name == policy {
+			return w.sinks[i]
+		}
+	}
+	return nil
+}
+
+func (s *timelineSink) add(capacity float64, r *sim.StepRecord) {
+	i := s.n
 	s.spend += r.Cost
-	opt := &s.opt[s.n]
-	*opt = [6]float64{r.Latency, r.Forecast, r.Lower80, r.Upper80, r.Lower95, r.Upper95}
-	row := &s.batch[s.n]
-	*row = timelineRecord{
-		Time: r.Time.UnixNano(), Policy: s.name, Demand: r.Demand, Capacity: float64(r.Ready) * w.capacity,
-		Ready: int64(r.Ready), Pending: int64(r.Provisioned - r.Ready), Utilization: r.Utilization,
-		SLOMiss: r.Miss, SpendUSD: s.spend,
+	s.time[i] = r.Time.UnixNano()
+	s.demand[i] = r.Demand
+	s.capacity[i] = float64(r.Ready) * capacity
+	s.ready[i] = int64(r.Ready)
+	s.pending[i] = int64(r.Provisioned - r.Ready)
+	s.utilization[i] = r.Utilization
+	s.spendUSD[i] = s.spend
+	bit := byte(1) << (i & 7)
+	if r.Miss {
+		s.miss[i>>3] |= bit
 	}
 	if !math.IsInf(r.Latency, 0) && !math.IsNaN(r.Latency) {
-		row.Latency = &opt[0]
+		s.lat[s.nLat] = r.Latency
+		s.nLat++
+		s.latDef[i>>3] |= bit
 	}
 	if r.HasForecast {
-		row.Forecast, row.Lower80, row.Upper80, row.Lower95, row.Upper95 = &opt[1], &opt[2], &opt[3], &opt[4], &opt[5]
+		k := s.nFc
+		s.fc[0][k], s.fc[1][k], s.fc[2][k], s.fc[3][k], s.fc[4][k] = r.Forecast, r.Lower80, r.Upper80, r.Lower95, r.Upper95
+		s.nFc++
+		s.fcDef[i>>3] |= bit
 	}
-	s.rows++
-	if s.n++; s.n == len(s.batch) {
-		s.flush()
+	if s.n++; s.n == pqPageRows {
+		s.flushPage()
 	}
 }
 
-func (s *timelineSink) flush() {
-	if s.n == 0 || s.err != nil {
+// flushPage encodes the current page into the row group's chunks, and
+// writes the row group when full.
+func (s *timelineSink) flushPage() {
+	n := s.n
+	if n == 0 || s.err != nil {
 		return
 	}
-	_, s.err = s.pw.Write(s.batch[:s.n])
-	s.n = 0
+	e := s.enc
+	page := func(c int, body []byte, nulls int) {
+		if s.err == nil {
+			s.err = e.page(&s.chunks[c], body, n, nulls)
+		}
+	}
+	int64s := func(c int, vals []int64) {
+		s.chunks[c].int64s(vals)
+		if timelineSchema[c].enc == format.DeltaBinaryPacked {
+			page(c, pqDelta(e, vals), 0)
+		} else {
+			page(c, pqPlain(e, vals), 0)
+		}
+	}
+	doubles := func(c int, vals []float64) []byte {
+		s.chunks[c].float64s(vals)
+		if timelineSchema[c].enc == format.ByteStreamSplit {
+			return pqSplit(e, vals)
+		}
+		return pqPlain(e, vals)
+	}
+	float64s := func(c int, vals []float64) {
+		page(c, doubles(c, vals), 0)
+	}
+	optional := func(c int, def []byte, vals []float64) {
+		e.levels(def, n, len(vals))
+		e.body = append(e.body, doubles(c, vals)...)
+		page(c, e.body, n-len(vals))
+	}
+	int64s(tcTime, s.time[:n])
+	if s.err == nil {
+		s.err = e.constant(&s.chunks[tcPolicy], s.name, n)
+	}
+	float64s(tcDemand, s.demand[:n])
+	float64s(tcCapacity, s.capacity[:n])
+	int64s(tcReady, s.ready[:n])
+	int64s(tcPending, s.pending[:n])
+	float64s(tcUtilization, s.utilization[:n])
+	optional(tcLatency, s.latDef, s.lat[:s.nLat])
+	e.body = e.body[:0]
+	e.bools(&s.chunks[tcSLOMiss], s.miss, n)
+	page(tcSLOMiss, e.body, 0)
+	float64s(tcSpend, s.spendUSD[:n])
+	for k := range s.fc {
+		optional(tcForecast+k, s.fcDef, s.fc[k][:s.nFc])
+	}
+	clear(s.miss)
+	clear(s.latDef)
+	clear(s.fcDef)
+	s.n, s.nLat, s.nFc = 0, 0, 0
+	if s.rgRows += n; s.rgRows >= timelineRowGroup {
+		s.flushRowGroup()
+	}
+}
+
+// flushRowGroup writes the row group's chunks to the sink's file.
+func (s *timelineSink) flushRowGroup() {
+	if s.rgRows == 0 || s.err != nil {
+		return
+	}
+	rg := format.RowGroup{NumRows: int64(s.rgRows), FileOffset: s.off, Columns: make([]format.ColumnChunk, tcCount)}
+	for i := range s.chunks {
+		c := &s.chunks[i]
+		rg.Columns[i] = c.meta(&timelineSchema[i], s.off)
+		n := c.buf.n
+		if s.err = c.buf.writeTo(s.f, &s.enc.free); s.err != nil {
+			return
+		}
+		s.off += n
+		rg.TotalByteSize += c.uncompressed
+		rg.TotalCompressedSize += n
+		c.reset()
+	}
+	s.rowGroups = append(s.rowGroups, rg)
+	s.rgRows = 0
 }
 
 // Close writes the file: every policy's rows, in the order the policies
 // were given. The first policy's temporary file becomes the output: the
-// other policies' row groups are copied after its own (compressed pages
-// spliced in as they are), and the file is renamed into place. So only
+// other policies' files, which hold nothing but their row groups, are
+// appended to it, their offsets in the footer moved by where they land,
+// then the footer is written and the file renamed into place. So only
 // the rows of the policies after the first are written twice. It removes
 // the temporary files, also on error.
 func (w *TimelineWriter) Close() error {
@@ -202,53 +366,70 @@ func (w *TimelineWriter) Close() error {
 		return errors.New("reports: timeline writer already closed")
 	}
 	defer w.Abort()
-	first := w.sinks[0]
 	var errs []error
-	for _, s := range w.sinks[1:] {
-		s.flush()
-		if err := s.pw.Close(); s.err == nil {
-			s.err = err
-		}
+	for _, s := range w.sinks {
+		s.flushPage()
+		s.flushRowGroup()
 		errs = append(errs, s.err)
 	}
-	first.flush()
-	if first.err == nil {
-		first.err = first.pw.Flush()
-	}
-	if err := errors.Join(append(errs, first.err)...); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("writing %s: %w", w.path, err)
 	}
-	for _, s := range w.sinks[1:] {
-		st, err := s.f.Stat()
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", w.path, err)
-		}
-		pf, err := parquet.OpenFile(s.f, st.Size())
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", w.path, err)
-		}
-		for _, rg := range pf.RowGroups() {
-			if _, err := first.pw.WriteRowGroup(rg); err != nil {
-				return fmt.Errorf("writing %s: %w", w.path, err)
-			}
-		}
+	if err := w.assemble(); err != nil {
+		return fmt.Errorf("writing %s: %w", w.path, err)
 	}
-	f := first.f
-	err := first.pw.Close()
+	f := w.sinks[0].f
+	if err := os.Rename(f.Name(), w.path); err != nil {
+		return err
+	}
+	w.sinks[0].f = nil // renamed: nothing for Abort to remove
+	return nil
+}
+
+// assemble appends the other policies' row groups and the footer to the
+// first policy's file, and closes it.
+func (w *TimelineWriter) assemble() error {
+	f := w.sinks[0].f
+	off := w.sinks[0].off
+	groups := w.sinks[0].rowGroups
+	for _, s := range w.sinks[1:] {
+		if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		n, err := io.Copy(f, s.f)
+		if err == nil && n != s.off {
+			err = fmt.Errorf("copied %d of %d bytes of %s", n, s.off, s.f.Name())
+		}
+		if err != nil {
+			return err
+		}
+		for _, rg := range s.rowGroups {
+			rg.FileOffset += off
+			for i := range rg.Columns {
+				rg.Columns[i].FileOffset += off
+				rg.Columns[i].MetaData.DataPageOffset += off
+				if timelineSchema[i].kind == pqString { // the one with a dictionary
+					rg.Columns[i].MetaData.DictionaryPageOffset += off
+				}
+			}
+			groups = append(groups, rg)
+		}
+		off += s.off
+	}
+	for i := range groups {
+		groups[i].Ordinal = int16(i) // wraps only past 4 Gi rows
+	}
+	footer, err := pqFooter(pqSchema("schema", timelineSchema), groups, timelineCreatedBy)
+	if err == nil {
+		err = writeAll(f, footer)
+	}
 	if err == nil {
 		err = f.Chmod(0o644)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", w.path, err)
-	}
-	if err := os.Rename(f.Name(), w.path); err != nil {
-		return err
-	}
-	first.f = nil // renamed: nothing for Abort to remove
-	return nil
+	return err
 }
 
 // Abort gives up the file and removes the temporary files. It is safe to

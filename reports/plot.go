@@ -39,6 +39,20 @@ type Timeline struct {
 
 	Step time.Duration // the run's step, to turn Misses into minutes
 
+	// The quantum side, when the run had one (sim.QuantumRecord), in
+	// buckets of the same width: QTime the bucket starts, QQueued and
+	// QRunning the mean jobs waiting and running, QWorkers and QReserved
+	// the mean simulator workers and reserved QPU devices billed, QSpend
+	// the quantum USD accrued to the bucket's end.
+	QTime                                  []time.Time
+	QQueued, QRunning, QWorkers, QReserved []float64
+	QSpend                                 []float64
+	qn                                     int
+	qcur                                   time.Time
+	qsum                                   [4]float64
+	qspend                                 float64
+	qstarted                               bool
+
 	n       int
 	cur     time.Time
 	sumD    float64
@@ -95,8 +109,49 @@ func (t *Timeline) Record(r sim.StepRecord) {
 	}
 }
 
-// Close flushes the last bucket.
-func (t *Timeline) Close() { t.flush() }
+// RecordQuantum adds one step of the quantum side; pass it as
+// sim.QuantumRun.Record.
+func (t *Timeline) RecordQuantum(r sim.QuantumRecord) {
+	if !t.qstarted {
+		t.qcur, t.qstarted = r.Time, true
+	}
+	if r.Time.Sub(t.qcur) >= t.Bucket {
+		t.flushQuantum()
+		t.qcur = t.qcur.Add(r.Time.Sub(t.qcur) / t.Bucket * t.Bucket)
+	}
+	t.qn++
+	t.qsum[0] += float64(r.Queued)
+	t.qsum[1] += float64(r.Running)
+	t.qsum[2] += float64(r.Workers)
+	t.qsum[3] += float64(r.Reserved)
+	t.qspend = r.Spend
+}
+
+func (t *Timeline) flushQuantum() {
+	if t.qn == 0 {
+		return
+	}
+	n := float64(t.qn)
+	t.QTime = append(t.QTime, t.qcur)
+	t.QQueued = append(t.QQueued, t.qsum[0]/n)
+	t.QRunning = append(t.QRunning, t.qsum[1]/n)
+	t.QWorkers = append(t.QWorkers, t.qsum[2]/n)
+	t.QReserved = append(t.QReserved, t.qsum[3]/n)
+	t.QSpend = append(t.QSpend, t.qspend)
+	t.qn, t.qsum = 0, [4]float64{}
+}
+
+// HasClassical reports whether the timeline holds classical steps.
+func (t *Timeline) HasClassical() bool { return len(t.Time) > 0 }
+
+// HasQuantum reports whether the timeline holds quantum steps.
+func (t *Timeline) HasQuantum() bool { return len(t.QTime) > 0 }
+
+// Close flushes the last buckets.
+func (t *Timeline) Close() {
+	t.flush()
+	t.flushQuantum()
+}
 
 func (t *Timeline) flush() {
 	if t.n == 0 {

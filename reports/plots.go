@@ -140,12 +140,19 @@ func forecastRuns(tl *Timeline) [][2]int {
 // the cost accrued per second by the instances billed, before the billing
 // rounding summary.json includes.
 func CumulativeSpend(title string, tls []*Timeline) (*plot.Plot, error) {
-	if len(tls) == 0 || len(tls[0].Time) == 0 {
+	if len(tls) == 0 || (!tls[0].HasClassical() && !tls[0].HasQuantum()) {
 		return nil, errNothing
 	}
 	p := timePlot(title, "spend so far (USD)")
 	for i, tl := range tls {
-		l, err := plotter.NewLine(timeXY(tl.Time, func(k int) float64 { return tl.Spend[k] }))
+		ts, v := tl.Time, func(k int) float64 { return tl.Spend[k] }
+		switch {
+		case !tl.HasClassical():
+			ts, v = tl.QTime, func(k int) float64 { return tl.QSpend[k] }
+		case len(tl.QSpend) == len(tl.Spend):
+			v = func(k int) float64 { return tl.Spend[k] + tl.QSpend[k] }
+		}
+		l, err := plotter.NewLine(timeXY(ts, v))
 		if err != nil {
 			return nil, err
 		}
@@ -237,29 +244,46 @@ func SpendVsSLO(title string, sum Summary) (*plot.Plot, error) {
 		return nil, errNothing
 	}
 	p := newSpendSLOPlot(title)
-	var names plotter.XYLabels
+	pts := make([]policyPoint, len(sum.Policies))
 	for i, ps := range sum.Policies {
-		pt := plotter.XYs{{X: ps.SpendUSD, Y: ps.SLOMissMinutes}}
+		pts[i] = policyPoint{ps.Name, i, ps.SpendUSD, ps.SLOMissMinutes}
+	}
+	if err := addPolicyPoints(p, pts); err != nil {
+		return nil, err
+	}
+	fitSpendSLO(p, sum.Policies)
+	return p, nil
+}
+
+// policyPoint is one policy's score on a scatter plot; i picks its colour.
+type policyPoint struct {
+	name string
+	i    int
+	x, y float64
+}
+
+// addPolicyPoints draws each score as a coloured disc, the oracle's as a
+// black square, with a legend entry and a label beside it.
+func addPolicyPoints(p *plot.Plot, pts []policyPoint) error {
+	var names plotter.XYLabels
+	for _, pp := range pts {
+		pt := plotter.XYs{{X: pp.x, Y: pp.y}}
 		s, err := plotter.NewScatter(pt)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		s.GlyphStyle = draw.GlyphStyle{Color: palette[i%len(palette)], Radius: vg.Points(5), Shape: draw.CircleGlyph{}}
-		label := ps.Name
-		if ps.Name == "oracle" {
+		s.GlyphStyle = draw.GlyphStyle{Color: palette[pp.i%len(palette)], Radius: vg.Points(5), Shape: draw.CircleGlyph{}}
+		label := pp.name
+		if pp.name == "oracle" {
 			s.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(6), Shape: draw.BoxGlyph{}}
 			label = "oracle (knows the future)"
 		}
 		p.Add(s)
 		p.Legend.Add(label, s)
 		names.XYs = append(names.XYs, pt[0])
-		names.Labels = append(names.Labels, ps.Name)
+		names.Labels = append(names.Labels, pp.name)
 	}
-	if err := addPointLabels(p, names, vg.Point{X: vg.Points(7), Y: vg.Points(-4)}); err != nil {
-		return nil, err
-	}
-	fitSpendSLO(p, sum.Policies)
-	return p, nil
+	return addPointLabels(p, names, vg.Point{X: vg.Points(7), Y: vg.Points(-4)})
 }
 
 // newSpendSLOPlot returns an empty plot with the axes, grid and legend of

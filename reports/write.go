@@ -33,9 +33,11 @@ const (
 )
 
 // Write writes the report files of run into dir: summary.json,
-// summary.md, report.html, the PNG plots (demand-vs-capacity.png,
-// forecast-POLICY.png for each policy that forecasts, cumulative-spend.png,
-// slo-misses.png, spend-vs-slo.png) and, when run.Steps is set,
+// summary.md, report.html, the PNG plots (for a classical side
+// demand-vs-capacity.png, forecast-POLICY.png for each policy that
+// forecasts, slo-misses.png and spend-vs-slo.png; for a quantum side
+// quantum-queue.png, quantum-capacity.png and spend-vs-wait.png; and
+// cumulative-spend.png of both) and, when run.Steps is set,
 // timeline.parquet. Each file is written to a temporary name and renamed
 // into place, so none is ever seen half-written.
 func Write(dir string, run Run) (err error) {
@@ -80,32 +82,53 @@ func Figures(run Run) ([]Figure, error) {
 		w    vg.Length
 		plot func() (*plot.Plot, error)
 	}
-	jobs := []job{{
-		fig: Figure{Title: "Demand vs capacity: " + tag, File: "demand-vs-capacity.png"}, w: wideW,
-		plot: func() (*plot.Plot, error) { return DemandVsCapacity("Demand vs capacity: "+tag, run.Timelines) },
-	}}
-	used := map[string]bool{}
-	for _, tl := range run.Timelines {
-		if !tl.Forecasts() {
-			continue
+	classical := len(run.Timelines) > 0 && run.Timelines[0].HasClassical()
+	quantum := len(run.Timelines) > 0 && run.Timelines[0].HasQuantum()
+	var jobs []job
+	if classical {
+		jobs = append(jobs, job{
+			fig: Figure{Title: "Demand vs capacity: " + tag, File: "demand-vs-capacity.png"}, w: wideW,
+			plot: func() (*plot.Plot, error) { return DemandVsCapacity("Demand vs capacity: "+tag, run.Timelines) },
+		})
+		used := map[string]bool{}
+		for _, tl := range run.Timelines {
+			if !tl.Forecasts() {
+				continue
+			}
+			file := "forecast-" + fileSafe(tl.Policy) + ".png"
+			for i := 2; used[file]; i++ {
+				file = fmt.Sprintf("forecast-%s-%d.png", fileSafe(tl.Policy), i)
+			}
+			used[file] = true
+			title := fmt.Sprintf("Forecast vs actual demand: %s (%s)", tl.Policy, tag)
+			jobs = append(jobs, job{fig: Figure{Title: title, File: file}, w: wideW,
+				plot: func() (*plot.Plot, error) { return ForecastVsActual(title, tl) }})
 		}
-		file := "forecast-" + fileSafe(tl.Policy) + ".png"
-		for i := 2; used[file]; i++ {
-			file = fmt.Sprintf("forecast-%s-%d.png", fileSafe(tl.Policy), i)
-		}
-		used[file] = true
-		title := fmt.Sprintf("Forecast vs actual demand: %s (%s)", tl.Policy, tag)
-		jobs = append(jobs, job{fig: Figure{Title: title, File: file}, w: wideW,
-			plot: func() (*plot.Plot, error) { return ForecastVsActual(title, tl) }})
+	}
+	if quantum {
+		jobs = append(jobs,
+			job{fig: Figure{Title: "Quantum jobs queued and running: " + tag, File: "quantum-queue.png"}, w: wideW,
+				plot: func() (*plot.Plot, error) {
+					return QuantumQueue("Quantum jobs queued and running: "+tag, run.Timelines)
+				}},
+			job{fig: Figure{Title: "Quantum capacity: " + tag, File: "quantum-capacity.png"}, w: wideW,
+				plot: func() (*plot.Plot, error) { return QuantumCapacity("Quantum capacity: "+tag, run.Timelines) }})
 	}
 	jobs = append(jobs,
 		job{fig: Figure{Title: "Cumulative spend: " + tag, File: "cumulative-spend.png"}, w: wideW,
-			plot: func() (*plot.Plot, error) { return CumulativeSpend("Cumulative spend: "+tag, run.Timelines) }},
-		job{fig: Figure{Title: "SLO misses over time: " + tag, File: "slo-misses.png"}, w: wideW,
-			plot: func() (*plot.Plot, error) { return SLOMisses("SLO misses over time: "+tag, run.Timelines) }},
-		job{fig: Figure{Title: "Spend vs SLO misses: " + tag, File: "spend-vs-slo.png"}, w: scatterW,
-			plot: func() (*plot.Plot, error) { return SpendVsSLO("Spend vs SLO misses: "+tag, sum) }},
-	)
+			plot: func() (*plot.Plot, error) { return CumulativeSpend("Cumulative spend: "+tag, run.Timelines) }})
+	if classical {
+		jobs = append(jobs,
+			job{fig: Figure{Title: "SLO misses over time: " + tag, File: "slo-misses.png"}, w: wideW,
+				plot: func() (*plot.Plot, error) { return SLOMisses("SLO misses over time: "+tag, run.Timelines) }},
+			job{fig: Figure{Title: "Spend vs SLO misses: " + tag, File: "spend-vs-slo.png"}, w: scatterW,
+				plot: func() (*plot.Plot, error) { return SpendVsSLO("Spend vs SLO misses: "+tag, sum) }})
+	}
+	if quantum {
+		jobs = append(jobs,
+			job{fig: Figure{Title: "Spend vs quantum job wait: " + tag, File: "spend-vs-wait.png"}, w: scatterW,
+				plot: func() (*plot.Plot, error) { return SpendVsWait("Spend vs quantum job wait: "+tag, sum) }})
+	}
 	figs := make([]Figure, len(jobs))
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup

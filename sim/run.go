@@ -138,6 +138,23 @@ type Result struct {
 	// Forecast scores the demand forecasts of a policy that makes them
 	// (policy.Forecasting); nil otherwise.
 	Forecast *ForecastScore
+
+	// Classical is false for a run with no classical service (a
+	// quantum-only scenario): the classical scores above are then zero.
+	Classical bool
+	// Quantum scores the quantum side of the run; nil without one.
+	// AddQuantum sets it.
+	Quantum *QuantumResult
+	// SpendClassical and SpendQuantum split Spend by class.
+	SpendClassical, SpendQuantum float64
+}
+
+// AddQuantum attaches the quantum side of the run: Spend becomes the sum of
+// both classes.
+func (r *Result) AddQuantum(q *QuantumResult) {
+	r.Quantum = q
+	r.SpendQuantum = q.Spend
+	r.Spend = r.SpendClassical + r.SpendQuantum
 }
 
 // ForecastScore is the accuracy of a policy's demand forecasts, each
@@ -258,6 +275,7 @@ type world struct {
 	q     Queue
 
 	load   loadResolver
+	feed   *Steps     // resolved steps shared with other runs, instead of load
 	ahead  []stepInfo // ring of resolved steps, from step index base
 	base   int        // index of ahead's first step
 	head   int        // ring position of step base
@@ -336,10 +354,15 @@ func Run(ctx context.Context, cfg Config, load Load, p policy.Policy, ac autosca
 	w := &world{cfg: cfg, svc: cfg.Service, step: int64(cfg.Step), nSteps: -1, budgetPerHour: ac.BudgetPerHour,
 		size: cfg.Size, units: 1}
 	forecaster, _ := p.(policy.Forecasting)
-	if err := w.load.init(load, cfg.Column, cfg.Scale); err != nil {
-		return nil, err
+	if st, ok := load.(*Steps); ok {
+		w.feed, w.start = st, st.s.start
+		defer st.abandon()
+	} else {
+		if err := w.load.init(load, cfg.Column, cfg.Scale); err != nil {
+			return nil, err
+		}
+		w.start = w.load.start
 	}
-	w.start = w.load.start
 	lookahead := 2
 	if c, ok := p.(policy.Clairvoyant); ok {
 		c.Foresee(foresight{w})
@@ -547,6 +570,19 @@ func (w *world) closeStep() {
 func (w *world) fill(last int) error {
 	for w.nSteps < 0 && w.base+w.count <= last && w.count < len(w.ahead) {
 		k := w.base + w.count
+		if w.feed != nil {
+			info, ok, err := w.feed.next()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				w.nSteps = k
+				break
+			}
+			w.ahead[(w.head+w.count)%len(w.ahead)] = info
+			w.count++
+			continue
+		}
 		rate, ok, err := w.load.mean(int64(k)*w.step, int64(k+1)*w.step)
 		if err != nil {
 			return err
@@ -788,7 +824,7 @@ func (w *world) finish(name string, loop *autoscaler.Loop) *Result {
 	r.Start = w.start
 	r.End = w.timeAt(end)
 	r.Steps = w.nSteps
-	r.Spend = w.spend
+	r.Spend, r.SpendClassical, r.Classical = w.spend, w.spend, true
 	r.SLOMissMinutes = float64(r.MissSteps) * w.cfg.Step.Minutes()
 	if w.arrived > 0 {
 		r.SLOMissFraction /= w.arrived

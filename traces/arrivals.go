@@ -57,6 +57,7 @@ type Arrivals struct {
 	mod      *rand.Rand    // MMPP state sojourns
 	attr     *rand.Rand    // qubits, shots, depth
 	back     *rand.Rand    // backend choice
+	circ     *rand.Rand    // circuits per job
 	qubitMax float64       // u bound that truncates qubits to MaxQubits
 	done     bool
 	closed   bool
@@ -109,6 +110,7 @@ func NewArrivals(opts ArrivalOptions) (*Arrivals, error) {
 		mod:      rand.New(rand.NewPCG(o.Seed, streamModulation)),
 		attr:     rand.New(rand.NewPCG(o.Seed, streamAttributes)),
 		back:     rand.New(rand.NewPCG(o.Seed, streamBackends)),
+		circ:     rand.New(rand.NewPCG(o.Seed, streamCircuits)),
 		qubitMax: 1,
 	}
 	if o.MaxQubits > 0 {
@@ -197,6 +199,7 @@ func (a *Arrivals) Next(job *Job) error {
 		Depth:  int(math.Floor(depthQuantiles.at(a.attr.Float64()) + 0.5)),
 		Qubits: min(max(int(math.Floor(qubitQuantiles.at(a.attr.Float64()*a.qubitMax)+0.5)), 1), a.maxQubits()),
 	}
+	job.Circuits = int(math.Floor(circuitQuantiles.at(a.circ.Float64()) + 0.5))
 	if n := len(a.opts.Backends); n > 0 {
 		job.Backend = a.opts.Backends[a.back.IntN(n)]
 	}
@@ -233,6 +236,13 @@ var (
 	qubitQuantiles = quantileTable{
 		p: []float64{0, 0.50, 0.90, 0.99, 1},
 		x: []float64{1, 5, 27, 65, 65},
+	}
+	// Circuits per job (batch size): p10 1, p50 2, p90 680, p99 900,
+	// max 900; the minimum is 1. Heavy-tailed: most jobs hold a circuit or
+	// two, a tenth hold hundreds (parameter sweeps, tomography).
+	circuitQuantiles = quantileTable{
+		p: []float64{0, 0.10, 0.50, 0.90, 0.99, 1},
+		x: []float64{1, 1, 2, 680, 900, 900},
 	}
 	// The five most common shot counts, most common first. The source
 	// gives their ranking and the quantiles p10 1,000, p50 8,000, p90

@@ -85,15 +85,18 @@
 // A job trace is an event table, one row per submitted job, in
 // non-decreasing submission time (ties allowed):
 //
-//	submit_time,qubits,shots,depth,backend
-//	2025-03-01T09:00:00Z,5,8192,13,ibm_brisbane
-//	2025-03-01T09:00:00Z,27,1024,108,ibm_brisbane
-//	2025-03-01T09:04:31.25Z,5,8000,0,ionq_aria
+//	submit_time,qubits,shots,depth,circuits,backend
+//	2025-03-01T09:00:00Z,5,8192,13,1,ibm_brisbane
+//	2025-03-01T09:00:00Z,27,1024,108,680,ibm_brisbane
+//	2025-03-01T09:04:31.25Z,5,8000,0,2,ionq_aria
 //
-// submit_time takes the forms of a load-trace timestamp; qubits ≥ 1 and
-// shots ≥ 1 and depth ≥ 0 are integers; backend is optional. In Parquet the
-// writer uses INT64 TIMESTAMP(NANOS) for submit_time, INT64 for the counts
-// and a UTF-8 string for backend. OpenJobs, NewJobCSVReader and
+// submit_time takes the forms of a load-trace timestamp; qubits ≥ 1,
+// shots ≥ 1 (per circuit), depth ≥ 0 and circuits ≥ 1 (the batch size) are
+// integers; circuits and backend are optional. A trace without a circuits
+// column reads with Job.Circuits 0, which means 1; the writers always write
+// the column, with 0 written as 1, so every other count round-trips
+// exactly. In Parquet the writer uses INT64 TIMESTAMP(NANOS) for
+// submit_time, INT64 for the counts and a UTF-8 string for backend. OpenJobs, NewJobCSVReader and
 // NewJobParquetReader read them; CreateJobs, NewJobCSVWriter and
 // NewJobParquetWriter write them.
 //
@@ -169,13 +172,16 @@
 //     upper bound, with 1 qubit as the minimum. With MaxQubits = m, u is
 //     drawn from U[0, u_m) where Q(u_m) = m + 0.5, which truncates the
 //     distribution to at most m qubits without distorting it below m.
+//   - Circuits (the batch size): likewise, between (0, 1), (0.10, 1),
+//     (0.50, 2), (0.90, 680), (0.99, 900), (1, 900), from a stream of its
+//     own, so adding it moved no other draw.
 //   - Backend: uniform over ArrivalOptions.Backends.
 //
 // # Randomness
 //
 // Generators draw only from math/rand/v2 PCG sources,
 // rand.New(rand.NewPCG(Seed, stream)), one stream per component (load noise;
-// arrival times; MMPP state; job attributes; backend choice), so the same
+// arrival times; MMPP state; job attributes; backend choice; circuits), so the same
 // options and seed give the same output bit for bit, and changing, for
 // example, the backend list does not move the arrival times.
 //

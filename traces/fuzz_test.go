@@ -178,7 +178,7 @@ func drainJobs(t *testing.T, r JobReader) {
 			checkReadError(t, err)
 			break
 		}
-		if j.Qubits < 1 || j.Shots < 1 || j.Depth < 0 {
+		if j.Qubits < 1 || j.Shots < 1 || j.Depth < 0 || j.Circuits < 0 {
 			t.Fatalf("invalid job passed validation: %+v", j)
 		}
 		if n := len(jobs); n > 0 && j.Submit.Before(jobs[n-1].Submit) {
@@ -210,8 +210,10 @@ func drainJobs(t *testing.T, r JobReader) {
 		t.Fatalf("read back %d jobs, want %d", len(got), len(jobs))
 	}
 	for i := range got {
+		// A job read without a circuits column (Circuits 0, meaning 1)
+		// comes back with 1; any other count comes back as it was.
 		if !got[i].Submit.Equal(jobs[i].Submit) || got[i].Qubits != jobs[i].Qubits || got[i].Shots != jobs[i].Shots ||
-			got[i].Depth != jobs[i].Depth || got[i].Backend != jobs[i].Backend {
+			got[i].Depth != jobs[i].Depth || got[i].Circuits != max(jobs[i].Circuits, 1) || got[i].Backend != jobs[i].Backend {
 			t.Fatalf("job %d: read back %+v, want %+v", i, got[i], jobs[i])
 		}
 	}
@@ -224,6 +226,9 @@ func FuzzJobCSVReader(f *testing.F) {
 		"depth,shots,qubits,time,extra\n1,2,3,4,x\n",
 		"submit_time,qubits,shots,depth\n60,1,1,0\n0,1,1,0\n",
 		"submit_time,qubits,shots,depth\n0,0,1,0\n",
+		"submit_time,qubits,shots,depth,circuits,backend\n0,5,8192,13,1,a\n0,27,1024,108,680,\n",
+		"Circuits,depth,shots,qubits,time\n2.0,1,2,3,4\n",
+		"submit_time,qubits,shots,depth,circuits\n0,1,1,0,0\n",
 		"",
 	} {
 		f.Add([]byte(s))
@@ -256,6 +261,10 @@ func jobParquetSeeds(t testing.TB) [][]byte {
 		[]parquet.Node{parquet.Optional(parquet.String()), parquet.Timestamp(parquet.Microsecond),
 			parquet.Int(32), parquet.Leaf(parquet.DoubleType), parquet.Uint(32)},
 		[][]any{{"x", int64(1e6), int32(5), 8192.0, int32(13)}, {nil, int64(2e6), int32(27), 1024.0, int32(0)}}))
+	seeds = append(seeds, rawParquet(t, []string{"submit_time", "qubits", "shots", "depth", "circuits"},
+		[]parquet.Node{parquet.Timestamp(parquet.Microsecond), parquet.Int(32), parquet.Int(32), parquet.Int(32),
+			parquet.Optional(parquet.Leaf(parquet.DoubleType))},
+		[][]any{{int64(1e6), int32(5), int32(8192), int32(13), 2.0}, {int64(2e6), int32(27), int32(1024), int32(0), nil}}))
 	return seeds
 }
 

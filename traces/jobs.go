@@ -24,6 +24,11 @@ type Job struct {
 	Shots int
 	// Depth is the circuit depth in layers of gates (≥ 0).
 	Depth int
+	// Circuits is the number of circuits in the job (its batch size), each
+	// run Shots times; 0 means 1 (a trace without a circuits column).
+	// Readers give ≥ 1 from a circuits column and 0 without one; writers
+	// write 0 as 1.
+	Circuits int
 	// Backend names the backend the job was sent to; "" when the trace has
 	// no backend column (or, in Parquet, a null).
 	Backend string
@@ -59,6 +64,7 @@ const (
 	ColQubits     = "qubits"
 	ColShots      = "shots"
 	ColDepth      = "depth"
+	ColCircuits   = "circuits"
 	ColBackend    = "backend"
 )
 
@@ -122,8 +128,29 @@ func checkJob(j *Job) (string, error) {
 		return ColShots, errorf(ErrMalformed, "shots must be at least 1")
 	case j.Depth < 0:
 		return ColDepth, errorf(ErrNegative, "%d", j.Depth)
+	case j.Circuits < 0:
+		return ColCircuits, errorf(ErrNegative, "%d", j.Circuits)
 	}
 	return "", nil
+}
+
+// checkCircuits validates a value read from a circuits column: unlike
+// Job.Circuits, where 0 stands for a trace without the column, a value the
+// file states must be at least 1.
+func checkCircuits(n int) error {
+	switch {
+	case n < 0:
+		return errorf(ErrNegative, "%d", n)
+	case n == 0:
+		return errorf(ErrMalformed, "circuits must be at least 1")
+	}
+	return nil
+}
+
+// writtenCircuits is the circuits value a writer puts in the file: the
+// job's own, with 0 (which means 1) written as 1.
+func writtenCircuits(j *Job) int64 {
+	return int64(max(j.Circuits, 1))
 }
 
 // checkJobOrder allows ties: several jobs may be submitted at once.
@@ -165,7 +192,7 @@ func floatCount(f float64) (int, error) {
 // jobCSVReader reads a job trace from CSV.
 type jobCSVReader struct {
 	src    *csvSource
-	idx    [5]int // submit, qubits, shots, depth, backend (-1 if absent)
+	idx    [6]int // submit, qubits, shots, depth, backend, circuits (-1 if absent)
 	prev   time.Time
 	rows   int
 	err    error
@@ -177,10 +204,12 @@ var _ JobReader = (*jobCSVReader)(nil)
 
 // NewJobCSVReader returns a JobReader for a CSV job trace read from r; name
 // is used in errors. The header must name submit_time (or timestamp, or
-// time), qubits, shots and depth; backend is optional; other columns are
-// ignored. Times are parsed as in NewCSVReader; submission times must not
-// decrease. Counts are decimal integers (integral floats such as "8192.0"
-// are accepted). Close does not close r.
+// time), qubits, shots and depth; circuits and backend are optional; other
+// columns are ignored. Times are parsed as in NewCSVReader; submission
+// times must not decrease. Counts are decimal integers (integral floats
+// such as "8192.0" are accepted); a circuits value must be at least 1
+// (an empty one is an error), and without the column Job.Circuits is 0,
+// which means 1. Close does not close r.
 func NewJobCSVReader(name string, r io.Reader) (JobReader, error) {
 	jr, err := newJobCSVReader(name, r)
 	if err != nil {
@@ -202,6 +231,7 @@ func newJobCSVReader(name string, r io.Reader) (*jobCSVReader, error) {
 		}
 	}
 	jr.idx[4] = findColumn(src.header, ColBackend)
+	jr.idx[5] = findColumn(src.header, ColCircuits)
 	return jr, nil
 }
 
@@ -241,6 +271,14 @@ func (r *jobCSVReader) next(job *Job) error {
 		i := findColumn(h, col)
 		return r.src.errAt(i, h[i], err)
 	}
+	if i := r.idx[5]; i >= 0 {
+		if j.Circuits, err = parseCount(rec[i]); err == nil {
+			err = checkCircuits(j.Circuits)
+		}
+		if err != nil {
+			return r.src.errAt(i, h[i], err)
+		}
+	}
 	if i := r.idx[4]; i >= 0 {
 		j.Backend = rec[i]
 	}
@@ -262,6 +300,7 @@ func (r *jobCSVReader) Close() error {
 type jobParquetReader struct {
 	src         *pqSource
 	cols        [4]*pqColumn
+	circuits    *pqColumn
 	backend     *pqColumn
 	lastBackend string
 	prev        time.Time
@@ -276,9 +315,11 @@ var _ JobReader = (*jobParquetReader)(nil)
 // NewJobParquetReader returns a JobReader for a Parquet job trace of size
 // bytes read from r; name is used in errors. Columns are found by name as
 // in NewJobCSVReader. submit_time takes the types a load-trace timestamp
-// may have (see NewParquetReader); qubits, shots and depth are integers (or
-// floats with integral values); backend, if present, is a string column,
-// where null means "". Close does not close r.
+// may have (see NewParquetReader); qubits, shots and depth, and circuits
+// if present, are integers (or floats with integral values), where null is
+// an error; circuits values must be at least 1, and without the column
+// Job.Circuits is 0, which means 1; backend, if present, is a string
+// column, where null means "". Close does not close r.
 func NewJobParquetReader(name string, r io.ReaderAt, size int64) (JobReader, error) {
 	jr, err := newJobParquetReader(name, r, size)
 	if err != nil {
@@ -312,6 +353,16 @@ func newJobParquetReader(name string, r io.ReaderAt, size int64) (jr *jobParquet
 			return nil, &ParseError{File: name, Column: c.name, Err: errorf(ErrMalformed, "unsupported column type %s", typeName(src.leaves[i].node))}
 		}
 		jr.cols[k] = c
+	}
+	if i := findColumn(names, ColCircuits); i >= 0 {
+		c, err := src.use(i)
+		if err != nil {
+			return nil, err
+		}
+		if c.kind < pqInt || c.kind > pqDouble {
+			return nil, &ParseError{File: name, Column: c.name, Err: errorf(ErrMalformed, "unsupported column type %s", typeName(src.leaves[i].node))}
+		}
+		jr.circuits = c
 	}
 	if i := findColumn(names, ColBackend); i >= 0 {
 		c, err := src.use(i)
@@ -360,6 +411,14 @@ func (r *jobParquetReader) next(job *Job) error {
 	if col, err := checkJob(&j); err != nil {
 		return r.src.errAt(col, err)
 	}
+	if c := r.circuits; c != nil {
+		if j.Circuits, err = c.count(); err == nil {
+			err = checkCircuits(j.Circuits)
+		}
+		if err != nil {
+			return r.src.errAt(c.name, err)
+		}
+	}
 	if c := r.backend; c != nil && !c.cur.IsNull() {
 		if b := c.cur.ByteArray(); string(b) != r.lastBackend {
 			r.lastBackend = string(b)
@@ -383,7 +442,7 @@ func (r *jobParquetReader) Close() error {
 
 // jobHeader returns the columns a job writer produces.
 func jobHeader(withBackend bool) []string {
-	h := []string{ColSubmitTime, ColQubits, ColShots, ColDepth}
+	h := []string{ColSubmitTime, ColQubits, ColShots, ColDepth, ColCircuits}
 	if withBackend {
 		h = append(h, ColBackend)
 	}
@@ -420,11 +479,13 @@ type jobCSVWriter struct {
 }
 
 // NewJobCSVWriter returns a JobWriter that writes a CSV job trace to w with
-// the header "submit_time,qubits,shots,depth" plus ",backend" when
+// the header "submit_time,qubits,shots,depth,circuits" plus ",backend" when
 // withBackend is set (a writer without it rejects jobs that name a
-// backend). Times are RFC 3339 with nanoseconds in UTC. Close flushes but
-// does not close w. The error is always nil; it is there for symmetry with
-// NewJobParquetWriter.
+// backend). Times are RFC 3339 with nanoseconds in UTC. Circuits is
+// written as the job holds it, except that 0 (which means 1) is written as
+// 1, so a job read back has Circuits ≥ 1; negative Circuits is rejected.
+// Close flushes but does not close w. The error is always nil; it is there
+// for symmetry with NewJobParquetWriter.
 func NewJobCSVWriter(w io.Writer, withBackend bool) (JobWriter, error) {
 	return newJobCSVWriter(w, withBackend), nil
 }
@@ -445,9 +506,9 @@ func (w *jobCSVWriter) Write(j Job) error {
 		return err
 	}
 	b := j.Submit.UTC().AppendFormat(w.buf[:0], time.RFC3339Nano)
-	for _, n := range [3]int{j.Qubits, j.Shots, j.Depth} {
+	for _, n := range [4]int64{int64(j.Qubits), int64(j.Shots), int64(j.Depth), writtenCircuits(&j)} {
 		b = append(b, ',')
-		b = strconv.AppendInt(b, int64(n), 10)
+		b = strconv.AppendInt(b, n, 10)
 	}
 	if w.withBackend {
 		b = append(b, ',')
@@ -478,17 +539,18 @@ type jobParquetWriter struct {
 }
 
 // NewJobParquetWriter returns a JobWriter that writes a Parquet job trace
-// to w: submit_time as INT64 TIMESTAMP(NANOS, UTC), qubits, shots and depth
-// as INT64, and, with withBackend, backend as a UTF-8 string, all required,
-// Snappy-compressed. Submission times must lie in 1677-2262. Close writes
-// the footer but does not close w. The error is always nil.
+// to w: submit_time as INT64 TIMESTAMP(NANOS, UTC), qubits, shots, depth
+// and circuits as INT64, and, with withBackend, backend as a UTF-8 string,
+// all required, Snappy-compressed. Circuits is written as in
+// NewJobCSVWriter (0 as 1). Submission times must lie in 1677-2262. Close
+// writes the footer but does not close w. The error is always nil.
 func NewJobParquetWriter(w io.Writer, withBackend bool) (JobWriter, error) {
 	return newJobParquetWriter(w, withBackend), nil
 }
 
 func newJobParquetWriter(w io.Writer, withBackend bool) *jobParquetWriter {
 	names := jobHeader(withBackend)
-	nodes := []parquet.Node{timestampNode(), parquet.Int(64), parquet.Int(64), parquet.Int(64)}
+	nodes := []parquet.Node{timestampNode(), parquet.Int(64), parquet.Int(64), parquet.Int(64), parquet.Int(64)}
 	if withBackend {
 		nodes = append(nodes, parquet.String())
 	}
@@ -517,8 +579,9 @@ func (w *jobParquetWriter) Write(j Job) error {
 	r[1] = parquet.Int64Value(int64(j.Qubits)).Level(0, 0, 1)
 	r[2] = parquet.Int64Value(int64(j.Shots)).Level(0, 0, 2)
 	r[3] = parquet.Int64Value(int64(j.Depth)).Level(0, 0, 3)
+	r[4] = parquet.Int64Value(writtenCircuits(&j)).Level(0, 0, 4)
 	if w.withBackend {
-		r[4] = parquet.ByteArrayValue([]byte(j.Backend)).Level(0, 0, 4)
+		r[5] = parquet.ByteArrayValue([]byte(j.Backend)).Level(0, 0, 5)
 	}
 	w.prev = j.Submit
 	w.rows++

@@ -16,6 +16,7 @@ const (
 	streamModulation = 3
 	streamAttributes = 4
 	streamBackends   = 5
+	streamCircuits   = 6
 )
 
 // LoadOptions configure a synthetic load trace (see the package

@@ -232,13 +232,19 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	// First pass: the span and, unless given, the capacity.
-	r, err := open()
-	if err != nil {
-		return err
+	// First pass: the span and, unless given, the capacity. A Parquet
+	// file is read in two halves at once.
+	var st *traces.Stats
+	if (format == "auto" || format == "parquet") && strings.EqualFold(filepath.Ext(path), ".parquet") {
+		st, err = traces.ScanFile(path, nil, o.Column)
+	} else {
+		var r traces.Reader
+		if r, err = open(); err != nil {
+			return err
+		}
+		st, err = traces.Scan(r, o.Column)
+		r.Close()
 	}
-	st, err := traces.Scan(r, o.Column)
-	r.Close()
 	if err != nil {
 		return err
 	}
@@ -295,6 +301,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Trace:               name,
 		CapacityPerInstance: capacity,
 		CapacitySource:      source,
+		Classical:           true,
 	}
 	for _, r := range results {
 		sum.Policies = append(sum.Policies, reports.FromResult(r))

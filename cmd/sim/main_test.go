@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,7 +51,18 @@ func TestDefaultRunWritesReport(t *testing.T) {
 			SLOMissMinutes float64 `json:"slo_miss_minutes"`
 			PeakInstances  int     `json:"peak_instances"`
 			Overprovision  float64 `json:"overprovision_ratio"`
+			Breakdown      struct {
+				Classical, Quantum float64
+			} `json:"spend_breakdown_usd"`
+			Total   *int     `json:"quantum_jobs_total"`
+			Done    int      `json:"quantum_jobs_done"`
+			Failed  int      `json:"quantum_jobs_failed"`
+			Queued  int      `json:"quantum_jobs_queued"`
+			Running int      `json:"quantum_jobs_running"`
+			Over    int      `json:"quantum_jobs_over_slo"`
+			WaitP95 *float64 `json:"quantum_wait_p95_seconds"`
 		} `json:"policies"`
+		Classical, Quantum bool
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
@@ -59,13 +71,27 @@ func TestDefaultRunWritesReport(t *testing.T) {
 	if err := json.Unmarshal(b, &sum); err != nil {
 		t.Fatal(err)
 	}
-	if sum.Scenario != "web-diurnal" || sum.Seed != 1 || sum.StepSeconds != 10 || sum.Start != "2026-01-05T00:00:00Z" || sum.End != "2026-01-12T00:00:00Z" {
+	if sum.Scenario != "mixed" || !sum.Classical || !sum.Quantum || sum.Seed != 1 || sum.StepSeconds != 10 || sum.Start != "2026-01-05T00:00:00Z" || sum.End != "2026-01-12T00:00:00Z" {
 		t.Errorf("run header: %+v", sum)
 	}
 	if len(sum.Policies) != 2 || sum.Policies[0].Name != "threshold" || sum.Policies[1].Name != "oracle" {
 		t.Fatalf("policies: %+v", sum.Policies)
 	}
 	thr, orc := sum.Policies[0], sum.Policies[1]
+	for _, p := range sum.Policies {
+		if p.Total == nil || p.WaitP95 == nil {
+			t.Fatalf("%s: no quantum scores in summary.json", p.Name)
+		}
+		if *p.Total < 100 || *p.Total != p.Done+p.Failed+p.Queued+p.Running {
+			t.Errorf("%s: %d quantum jobs, but done %d + failed %d + queued %d + running %d", p.Name, *p.Total, p.Done, p.Failed, p.Queued, p.Running)
+		}
+		if p.Breakdown.Classical <= 0 || p.Breakdown.Quantum <= 0 || math.Abs(p.Breakdown.Classical+p.Breakdown.Quantum-p.SpendUSD) > 1e-6*p.SpendUSD {
+			t.Errorf("%s: spend %v, breakdown %+v", p.Name, p.SpendUSD, p.Breakdown)
+		}
+	}
+	if *orc.WaitP95 > *thr.WaitP95 {
+		t.Errorf("the oracle's p95 quantum wait %vs is above threshold's %vs", *orc.WaitP95, *thr.WaitP95)
+	}
 	if orc.SLOMissMinutes != 0 {
 		t.Errorf("the oracle missed the SLO for %v minutes", orc.SLOMissMinutes)
 	}
@@ -82,7 +108,8 @@ func TestDefaultRunWritesReport(t *testing.T) {
 	if err != nil || !strings.Contains(string(md), "| threshold |") {
 		t.Errorf("summary.md: %v\n%s", err, md)
 	}
-	for _, name := range []string{"demand-vs-capacity.png", "cumulative-spend.png", "slo-misses.png", "spend-vs-slo.png"} {
+	for _, name := range []string{"demand-vs-capacity.png", "cumulative-spend.png", "slo-misses.png", "spend-vs-slo.png",
+		"quantum-queue.png", "quantum-capacity.png", "spend-vs-wait.png"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Error(err)
@@ -109,8 +136,8 @@ func TestDefaultRunWritesReport(t *testing.T) {
 	if want := int64(2 * 7 * 24 * 360); file.NumRows() != want {
 		t.Errorf("timeline.parquet has %d rows, want %d: a week of 10 s steps for 2 policies", file.NumRows(), want)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 8 {
-		t.Errorf("%d files in --out, want 8 (no temporary files): %v", len(entries), entries)
+	if entries, _ := os.ReadDir(dir); len(entries) != 11 {
+		t.Errorf("%d files in --out, want 11 (no temporary files): %v", len(entries), entries)
 	}
 }
 
@@ -382,5 +409,123 @@ func TestAntiFlapSparesTheOracle(t *testing.T) {
 	}
 	if _, _, code := runSim(t, "--anti-flap", "1.5"); code != 2 {
 		t.Errorf("--anti-flap 1.5: exit %d, want 2", code)
+	}
+}
+
+// A scenario file sets the scenario, its seed and its policies; --policies
+// and --seed on the command line win over the file's.
+func TestScenarioFile(t *testing.T) {
+	const file = "../../docs/examples/scenario-mixed.yaml"
+	type summary struct {
+		Scenario           string `json:"scenario"`
+		Seed               uint64 `json:"seed"`
+		Classical, Quantum bool
+		Policies           []struct {
+			Name    string   `json:"name"`
+			Total   *int     `json:"quantum_jobs_total"`
+			WaitP95 *float64 `json:"quantum_wait_p95_seconds"`
+		} `json:"policies"`
+	}
+	read := func(args ...string) (summary, []string) {
+		t.Helper()
+		dir := t.TempDir()
+		if _, stderr, code := runSim(t, append([]string{"--scenario", file, "--days", "0.25", "--out", dir, "-q"}, args...)...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		var sum summary
+		b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &sum); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, p := range sum.Policies {
+			names = append(names, p.Name)
+		}
+		return sum, names
+	}
+
+	sum, names := read()
+	if sum.Scenario != "shop-and-lab" || sum.Seed != 7 || !sum.Classical || !sum.Quantum {
+		t.Errorf("run header: scenario %q, seed %d, classical %v, quantum %v; want shop-and-lab, the file's seed 7, both sides",
+			sum.Scenario, sum.Seed, sum.Classical, sum.Quantum)
+	}
+	if diff := cmp.Diff([]string{"threshold", "target-tracking", "predictive", "oracle"}, names); diff != "" {
+		t.Errorf("policies, want the file's and the oracle (-want +got):\n%s", diff)
+	}
+	for _, p := range sum.Policies {
+		if p.Total == nil || p.WaitP95 == nil || *p.Total == 0 {
+			t.Errorf("%s: no quantum scores in summary.json", p.Name)
+		}
+	}
+
+	sum, names = read("--policies", "threshold", "--seed", "3")
+	if sum.Scenario != "shop-and-lab" || sum.Seed != 3 {
+		t.Errorf("with --seed 3: scenario %q, seed %d; want the flag's seed", sum.Scenario, sum.Seed)
+	}
+	if diff := cmp.Diff([]string{"threshold", "oracle"}, names); diff != "" {
+		t.Errorf("with --policies threshold (-want +got):\n%s", diff)
+	}
+}
+
+// A scenario file's policy_files resolve against its directory and join its
+// policies; --policies replaces both.
+func TestScenarioFilePolicyFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "fast.yaml"), []byte("policy: threshold\nname: threshold-fast\nparams: {cooldown: 60s}\n"), 0o644)
+	file := filepath.Join(dir, "s.yaml")
+	os.WriteFile(file, []byte("days: 0.05\nload: {base: 200}\npolicies: [threshold]\npolicy_files: [fast.yaml]\n"), 0o644)
+	names := func(args ...string) []string {
+		t.Helper()
+		out := t.TempDir()
+		if _, stderr, code := runSim(t, append([]string{"--scenario", file, "--out", out, "-q"}, args...)...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		b, _ := os.ReadFile(filepath.Join(out, "summary.json"))
+		var sum struct {
+			Policies []struct {
+				Name string `json:"name"`
+			} `json:"policies"`
+		}
+		if err := json.Unmarshal(b, &sum); err != nil {
+			t.Fatal(err)
+		}
+		var n []string
+		for _, p := range sum.Policies {
+			n = append(n, p.Name)
+		}
+		return n
+	}
+	if diff := cmp.Diff([]string{"threshold", "threshold-fast", "oracle"}, names()); diff != "" {
+		t.Errorf("the file's policies and policy files (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"step", "oracle"}, names("--policies", "step")); diff != "" {
+		t.Errorf("--policies step replaces them (-want +got):\n%s", diff)
+	}
+}
+
+func TestBadScenarioFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ file, key string }{
+		{"load: {base: 400, daily_amplitude: 1.5}\n", "load.daily_amplitude"},
+		{"load: {base: 400, bsae: 1}\n", `"load.bsae"`},
+		{"quantum:\n  jobs: {rate_per_hour: 1}\n  simulators: {min: -1}\n", "quantum.simulators.min"},
+	} {
+		bad := filepath.Join(dir, "bad.yaml")
+		if err := os.WriteFile(bad, []byte(c.file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, code := runSim(t, "--scenario", bad, "--out", filepath.Join(dir, "out"))
+		if code != 2 || !strings.HasPrefix(stderr, "sim: --scenario "+bad+": ") || !strings.Contains(stderr, c.key) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 and one line naming the file and %s", c.file, code, stdout, stderr, c.key)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a bad scenario file created --out: %v", err)
+	}
+	if _, stderr, code := runSim(t, "--scenario", filepath.Join(dir, "missing.yaml")); code != 2 || !strings.Contains(stderr, "missing.yaml") {
+		t.Errorf("missing file: exit %d, stderr %q; want 2 naming it", code, stderr)
 	}
 }

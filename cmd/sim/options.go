@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +30,13 @@ type Options struct {
 	FaultOutages   []string // START+LENGTH offsets, e.g. 2h+10m
 	BudgetPerHour  float64
 	AntiFlap       float64
+
+	// file is the scenario file --scenario names, loaded by Validate; nil
+	// for a built-in scenario.
+	file *sim.ScenarioFile
+	// policiesSet and seedSet tell whether the flags were given, so that a
+	// scenario file's policies and seed apply otherwise.
+	policiesSet, seedSet bool
 }
 
 func defaultOptions() Options {
@@ -43,7 +51,7 @@ func defaultOptions() Options {
 
 // AddFlags registers the options on fs.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Scenario, "scenario", o.Scenario, "built-in workload to run: "+strings.Join(sim.ScenarioNames(), ", "))
+	fs.StringVar(&o.Scenario, "scenario", o.Scenario, "built-in workload to run ("+strings.Join(sim.ScenarioNames(), ", ")+"), or a scenario file (YAML or JSON, docs/scenario-files.md)")
 	fs.Float64Var(&o.Days, "days", o.Days, "length of the run in days (fractions allowed); 0 means the scenario's own length")
 	fs.DurationVar(&o.Step, "step", o.Step, "time step of the service model and of the load, e.g. 10s, 1m")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of every random stream; the same seed gives the same results, byte for byte")
@@ -61,7 +69,20 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 
 // Validate reports the first bad option, naming its flag.
 func (o *Options) Validate() error {
-	if _, err := sim.LookupScenario(o.Scenario); err != nil {
+	if isScenarioFile(o.Scenario) {
+		f, err := sim.LoadScenarioFile(o.Scenario)
+		if err != nil {
+			return fmt.Errorf("--scenario %w", err)
+		}
+		o.file = f
+		if !o.policiesSet && (len(f.Policies) > 0 || len(f.PolicyFiles) > 0) {
+			o.Policies = f.Policies
+			o.PolicyFiles = append(f.PolicyFiles, o.PolicyFiles...)
+		}
+		if !o.seedSet && f.Seed != 0 {
+			o.Seed = f.Seed
+		}
+	} else if _, err := sim.LookupScenario(o.Scenario); err != nil {
 		return fmt.Errorf("--scenario: %w", err)
 	}
 	if o.Days < 0 || o.Days > 3660 || o.Days != o.Days {
@@ -91,6 +112,25 @@ func (o *Options) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// isScenarioFile reports whether --scenario names a file rather than a
+// built-in scenario: a path with a directory, or a .yaml, .yml or .json
+// name.
+func isScenarioFile(s string) bool {
+	switch strings.ToLower(filepath.Ext(s)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return strings.ContainsRune(s, filepath.Separator)
+}
+
+// scenario returns the scenario to run.
+func (o *Options) scenario() (sim.Scenario, error) {
+	if o.file != nil {
+		return o.file.Scenario, nil
+	}
+	return sim.LookupScenario(o.Scenario)
 }
 
 // faults returns the fault injection the flags ask for.

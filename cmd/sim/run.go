@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case fs.NArg() > 0:
 		return cli.Usage(fmt.Errorf("unexpected argument %q (see sim --help)", fs.Arg(0)))
 	}
+	opts.policiesSet, opts.seedSet = fs.Changed("policies"), fs.Changed("seed")
 	if err := opts.Validate(); err != nil {
 		return cli.Usage(err)
 	}
@@ -89,7 +90,7 @@ Flags:
 // simulate runs every policy on the scenario, in parallel, and writes the
 // report files.
 func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summary, error) {
-	sc, err := sim.LookupScenario(opts.Scenario)
+	sc, err := opts.scenario()
 	if err != nil {
 		return reports.Summary{}, err
 	}
@@ -115,7 +116,14 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 		return reports.Summary{}, err
 	}
 	steps := int64(length / opts.Step)
-	bar := progress.Start(stderr, !opts.Quiet && cli.IsTerminal(stderr), "simulating", steps*int64(len(pols)))
+	worlds := int64(0)
+	if !sc.QuantumOnly {
+		worlds++
+	}
+	if sc.Quantum != nil {
+		worlds++
+	}
+	bar := progress.Start(stderr, !opts.Quiet && cli.IsTerminal(stderr), "simulating", worlds*steps*int64(len(pols)))
 	defer bar.Finish()
 
 	rows, err := backtest.Timeline(opts.Out, cfg, pols)
@@ -124,22 +132,41 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 	}
 	defer rows.Abort() // removes its temporary files unless reports.Write closed it
 
-	results, timelines, err := backtest.Run(ctx, backtest.Job{
+	job := backtest.Job{
 		Config:   cfg,
 		Policies: pols,
 		Bounds: autoscaler.Config{Price: cfg.Price, PriceCPU: cfg.Size.CPU, Min: 1,
 			BudgetPerHour: opts.BudgetPerHour, AntiFlapThreshold: opts.AntiFlap, Seed: opts.Seed},
 		Span: length,
 		Rows: rows,
-		Open: func() (sim.Load, error) {
+		Step: func() { bar.Add(1) },
+	}
+	if !sc.QuantumOnly {
+		job.Open = func() (sim.Load, error) {
 			load, err := traces.NewLoad(sc.LoadOptions(length, opts.Step, opts.Seed))
 			if err != nil {
 				return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 			}
 			return load, nil
-		},
-		Step: func() { bar.Add(1) },
-	})
+		}
+	}
+	if q := sc.Quantum; q != nil {
+		ao := sc.JobOptions(length, opts.Seed)
+		job.Quantum = &backtest.Quantum{
+			Config: q.Config, Start: ao.Start, End: ao.Start.Add(length), Seed: opts.Seed,
+			Open: func() (traces.JobReader, error) {
+				if q.JobTrace != "" {
+					return traces.OpenJobs(q.JobTrace)
+				}
+				a, err := traces.NewArrivals(ao)
+				if err != nil {
+					return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+				}
+				return a, nil
+			},
+		}
+	}
+	results, timelines, err := backtest.Run(ctx, job)
 	bar.Finish()
 	if err != nil {
 		return reports.Summary{}, err
@@ -151,6 +178,8 @@ func simulate(ctx context.Context, opts Options, stderr io.Writer) (reports.Summ
 		Start:       results[0].Start,
 		End:         results[0].End,
 		StepSeconds: opts.Step.Seconds(),
+		Classical:   !sc.QuantumOnly,
+		Quantum:     sc.Quantum != nil,
 	}
 	for _, r := range results {
 		sum.Policies = append(sum.Policies, reports.FromResult(r))

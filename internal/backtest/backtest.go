@@ -1,8 +1,3 @@
-// Package backtest runs scaling policies side by side on one load, each on
-// its own copy of the simulated world, in parallel. It is what cmd/sim and
-// cmd/replay share: building the policies from names and policy files
-// (the oracle always among them), and running them into the timelines and
-// results a report is made of.
 package backtest
 
 import (
@@ -20,6 +15,7 @@ import (
 	"github.com/omnixan/omnixan/policy"
 	"github.com/omnixan/omnixan/reports"
 	"github.com/omnixan/omnixan/sim"
+	"github.com/omnixan/omnixan/traces"
 )
 
 // PlotPoints bounds the points per line of a report's plot.
@@ -40,7 +36,7 @@ func Policies(names, files []string, env policy.Env) ([]policy.Configured, error
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, policy.Configured{Label: name, Policy: p})
+		out = append(out, policy.Configured{Label: name, Policy: p, New: func(env policy.Env) (policy.Policy, error) { return spec.New(env, nil) }})
 	}
 	for _, f := range files {
 		ps, err := policy.LoadFile(f, env)
@@ -55,7 +51,7 @@ func Policies(names, files []string, env policy.Env) ([]policy.Configured, error
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, policy.Configured{Label: "oracle", Policy: p})
+		out = append(out, policy.Configured{Label: "oracle", Policy: p, New: func(env policy.Env) (policy.Policy, error) { return o.New(env, nil) }})
 	}
 	seen := map[string]bool{}
 	for _, c := range out {
@@ -96,9 +92,10 @@ type Job struct {
 	Bounds autoscaler.Config
 	// Span is the length of the load, for the timelines' resolution.
 	Span time.Duration
-	// Open returns a fresh stream of the load, once per policy and from
-	// that policy's goroutine. A Load that is an io.Closer is closed after
-	// the run.
+	// Open returns a fresh stream of the load: once, read by a goroutine
+	// of its own that resolves it into steps for every policy, or, with a
+	// single policy, from that policy's goroutine. A Load that is an
+	// io.Closer is closed after the run.
 	Open func() (sim.Load, error)
 	// Step, when not nil, is called at the end of every simulated step of
 	// every policy, from several goroutines at once.
@@ -106,6 +103,19 @@ type Job struct {
 	// Rows, when not nil, receives every step of every policy, under the
 	// policy's label (timeline.parquet).
 	Rows *reports.TimelineWriter
+	// Quantum, when not nil, runs a quantum world beside the classical
+	// one, each policy scaling its pools too. Open may then be nil: a
+	// quantum-only run.
+	Quantum *Quantum
+}
+
+// Quantum is the quantum side of a Job.
+type Quantum struct {
+	Config     sim.QuantumConfig
+	Start, End time.Time
+	Seed       uint64 // draws the on-demand public-queue waits
+	// Open returns a fresh stream of the jobs, once per policy.
+	Open func() (traces.JobReader, error)
 }
 
 // Run runs every policy of job at once, each in its own goroutine on its
@@ -118,6 +128,22 @@ func Run(ctx context.Context, job Job) ([]*sim.Result, []*reports.Timeline, erro
 	results := make([]*sim.Result, n)
 	timelines := make([]*reports.Timeline, n)
 	errs := make([]error, n)
+	// With several policies the load is read and resolved into steps once,
+	// on a goroutine of its own, and every policy's run reads the steps.
+	var shared *sim.SharedLoad
+	if job.Open != nil && n > 1 {
+		load, err := job.Open()
+		if err != nil {
+			return nil, nil, err
+		}
+		if cl, ok := load.(io.Closer); ok {
+			defer cl.Close()
+		}
+		if shared, err = sim.NewSharedLoad(ctx, cfg, load, n); err != nil {
+			return nil, nil, err
+		}
+		defer shared.Close()
+	}
 	var wg sync.WaitGroup
 	for i, pc := range job.Policies {
 		p, name := pc.Policy, pc.Label
@@ -142,17 +168,30 @@ func Run(ctx context.Context, job Job) ([]*sim.Result, []*reports.Timeline, erro
 		}
 		wg.Go(func() {
 			defer tl.Close()
-			load, err := job.Open()
-			if err != nil {
-				errs[i] = err
-				return
+			if job.Open != nil {
+				var load sim.Load
+				if shared != nil {
+					load = shared.Steps(i)
+				} else {
+					l, err := job.Open()
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					if cl, ok := l.(io.Closer); ok {
+						defer cl.Close()
+					}
+					load = l
+				}
+				if results[i], errs[i] = sim.Run(ctx, c, load, p, bounds); errs[i] != nil {
+					return
+				}
+			} else {
+				results[i] = &sim.Result{Start: job.Quantum.Start, End: job.Quantum.End}
 			}
-			if cl, ok := load.(io.Closer); ok {
-				defer cl.Close()
-			}
-			results[i], errs[i] = sim.Run(ctx, c, load, p, bounds)
-			if errs[i] == nil {
-				results[i].Policy = name
+			results[i].Policy = name
+			if q := job.Quantum; q != nil {
+				errs[i] = runQuantum(ctx, job, pc, results[i], tl, cfg)
 			}
 		})
 	}
@@ -161,4 +200,35 @@ func Run(ctx context.Context, job Job) ([]*sim.Result, []*reports.Timeline, erro
 		return nil, nil, err
 	}
 	return results, timelines, nil
+}
+
+// runQuantum runs the quantum side of job under the policy of pc, one
+// policy of its kind per pool, and adds its scores to res.
+func runQuantum(ctx context.Context, job Job, pc policy.Configured, res *sim.Result, tl *reports.Timeline, cfg sim.Config) error {
+	q := job.Quantum
+	if pc.New == nil {
+		return fmt.Errorf("policy %s cannot scale the quantum pools (it cannot be built again for another pool)", pc.Label)
+	}
+	jobs, err := q.Open()
+	if err != nil {
+		return err
+	}
+	defer jobs.Close()
+	loop := job.Bounds
+	loop.AntiFlapThreshold, loop.BudgetPerHour = 0, 0
+	qr, err := sim.RunQuantum(ctx, sim.QuantumRun{
+		Config: q.Config, Start: q.Start, End: q.End, Step: cfg.Step, SyncPeriod: cfg.SyncPeriod,
+		Policy: pc.New, Loop: loop, Seed: q.Seed,
+		Record: func(r sim.QuantumRecord) {
+			tl.RecordQuantum(r)
+			if job.Step != nil {
+				job.Step()
+			}
+		},
+	}, jobs)
+	if err != nil {
+		return fmt.Errorf("%s: quantum: %w", pc.Label, err)
+	}
+	res.AddQuantum(qr)
+	return nil
 }

@@ -1,5 +1,3 @@
-// Package cli holds what OMNIXAN's commands share: the mapping of errors
-// to exit codes and the terminal check for progress bars.
 package cli
 
 import (
@@ -14,7 +12,10 @@ import (
 // UsageError marks a bad command line: exit status 2.
 type UsageError struct{ Err error }
 
+// Error returns the wrapped error's message.
 func (e UsageError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
 func (e UsageError) Unwrap() error { return e.Err }
 
 // Usage wraps err as a UsageError.

@@ -1,12 +1,3 @@
-// Package sweep runs a grid of backtests — policy variants × traces ×
-// seeds — split into shards that separate processes (or machines) run,
-// each writing one Parquet file of scores, and merges the shards back.
-//
-// A grid file (YAML or JSON, docs/sweep.md) lists traces, policies whose
-// list-valued params are swept (the cross product of the lists gives the
-// variants) and optional seeds. The cells are numbered in a fixed order:
-// variants (in file order, then by the sorted param keys' lists) outermost,
-// then traces, then seeds. Shard i of n runs the cells whose index % n == i.
 package sweep
 
 import (
@@ -279,6 +270,7 @@ func (g *Grid) Hash() string {
 // Shard is shard I of N, 0 ≤ I < N.
 type Shard struct{ I, N int }
 
+// String returns the shard as "I/N", as --shard takes it.
 func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.I, s.N) }
 
 // Take returns the cells of shard s: those whose index % N == I.
