@@ -288,11 +288,15 @@ func addPolicyPoints(p *plot.Plot, pts []policyPoint) error {
 
 // newSpendSLOPlot returns an empty plot with the axes, grid and legend of
 // the spend-vs-SLO-miss plots.
-func newSpendSLOPlot(title string) *plot.Plot {
+func newSpendSLOPlot(title string) *plot.Plot { return newSpendPlot(title, "SLO-miss minutes") }
+
+// newSpendPlot returns an empty scatter plot of spend in USD against
+// ylabel, with a grid and the legend on top.
+func newSpendPlot(title, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "spend (USD)"
-	p.Y.Label.Text = "SLO-miss minutes"
+	p.Y.Label.Text = ylabel
 	p.X.Tick.Marker = niceTicker{}
 	p.Y.Tick.Marker = niceTicker{}
 	p.Legend.Top = true
@@ -323,12 +327,19 @@ func fitSpendSLO(p *plot.Plot, scores []PolicySummary) {
 	for _, s := range scores {
 		lo, hi, maxMiss = math.Min(lo, s.SpendUSD), math.Max(hi, s.SpendUSD), math.Max(maxMiss, s.SLOMissMinutes)
 	}
+	fitSpend(p, lo, hi, maxMiss)
+}
+
+// fitSpend sets a spend scatter's axes: spend from lo to hi padded by a
+// tenth of the spread (or of the value), and more on the right for the
+// labels; y from 0 to top with room for the legend.
+func fitSpend(p *plot.Plot, lo, hi, top float64) {
 	pad := (hi - lo) / 10
 	if pad == 0 {
 		pad = math.Max(math.Abs(hi)/10, 1)
 	}
 	p.X.Min, p.X.Max = math.Max(0, lo-pad), hi+3*pad
-	p.Y.Min, p.Y.Max = 0, math.Max(maxMiss, 1)*1.3
+	p.Y.Min, p.Y.Max = 0, math.Max(top, 1)*1.3
 }
 
 // SweepSpendVsSLO plots the cells of a sweep as discs, spend in USD

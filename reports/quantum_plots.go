@@ -70,14 +70,7 @@ func QuantumCapacity(title string, tls []*Timeline) (*plot.Plot, error) {
 // SpendVsWait plots each policy's total spend in USD against its quantum
 // jobs' p95 wait in minutes, the oracle as a black square.
 func SpendVsWait(title string, sum Summary) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "spend (USD)"
-	p.Y.Label.Text = "quantum job wait, p95 (minutes)"
-	p.X.Tick.Marker = niceTicker{}
-	p.Y.Tick.Marker = niceTicker{}
-	p.Legend.Top = true
-	p.Add(plotter.NewGrid())
+	p := newSpendPlot(title, "quantum job wait, p95 (minutes)")
 	var pts []policyPoint
 	lo, hi, top := math.Inf(1), math.Inf(-1), 0.0
 	for i, ps := range sum.Policies {
@@ -93,11 +86,6 @@ func SpendVsWait(title string, sum Summary) (*plot.Plot, error) {
 	if err := addPolicyPoints(p, pts); err != nil {
 		return nil, err
 	}
-	pad := (hi - lo) / 10
-	if pad == 0 {
-		pad = math.Max(math.Abs(hi)/10, 1)
-	}
-	p.X.Min, p.X.Max = math.Max(0, lo-pad), hi+3*pad
-	p.Y.Min, p.Y.Max = 0, math.Max(top, 1)*1.3
+	fitSpend(p, lo, hi, top)
 	return p, nil
 }
