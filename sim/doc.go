@@ -133,4 +133,28 @@
 // least spend the start-up delay allows.
 //
 // Same configuration, load and policy, same result, bit for bit.
+//
+// # The quantum world
+//
+// RunQuantum runs quantum jobs (traces.Job: qubits, shots, circuits,
+// depth, backend) beside the classical service, event by event. A job is
+// routed, from the job alone, to the state-vector simulator workers (it
+// needs 16·2^qubits bytes plus overhead, and runs circuits × shots ×
+// depth × 2^qubits amplitude updates at AmplitudeRate per vCPU) or to a
+// QPU backend (one job at a time; JobOverhead + circuits × shots ×
+// (depth × LayerTime + ShotTime)), on a reserved device or on-demand after
+// a wait in the provider's public queue; a job that fits nowhere fails and
+// is counted. Each pool (the workers; each backend's reserved devices) has
+// an autoscaler.Loop of its own around a policy of the run's kind, which
+// sees the pool's busy fraction as utilisation and its offered work, in
+// worker-seconds per second, as the request rate (capacity 1); the workers
+// are also resized in the steps a state vector needs
+// (policy.StateVectorSizing). Jobs = done + failed + queued + running at
+// the end; the SLO is the job wait's 95th percentile and the share of
+// jobs over the objective. docs/quantum.md has the constants, their
+// sources and a worked example.
+//
+// SharedLoad resolves one load into steps once for several runs: the
+// trace is read, averaged per step and each step's need found on one
+// goroutine, and every run reads the shared blocks.
 package sim
