@@ -46,11 +46,15 @@ type Policy struct {
 	TargetUtilization float64
 	// ScaleUpThreshold and ScaleDownThreshold are the CPU utilisations,
 	// fractions, above and below which check_and_scale acts [0.85, 0.40].
-	// They must satisfy ScaleDown < Target < ScaleUp ≤ 1.
+	// They must satisfy ScaleDown < Target < ScaleUp ≤ 1. They drive the
+	// horizontal, non-predictive policy (policy.Threshold); predictive,
+	// hybrid and vertical policies decide by their own rules.
 	ScaleUpThreshold   float64
 	ScaleDownThreshold float64
 	// Cooldown is the least time between two scale actions of the policy
-	// [300 s]. Manual ScaleUp and ScaleDown ignore it.
+	// [300 s]. Manual ScaleUp and ScaleDown ignore it. For a predictive or
+	// hybrid policy it is the reactive part's scale-in period only: their
+	// scale-outs have no cooldown.
 	Cooldown time.Duration
 	// Predictive scales ahead of a demand forecast (policy.Predictive,
 	// forecast.Auto on 5-minute buckets after 24 h of history, reactive

@@ -31,7 +31,7 @@ func Diurnal(mean, amplitude float64) LoadFunc {
 }
 
 // SimConfig configures a SimulatedCluster. Zero fields take the defaults
-// in brackets, which are package sim's.
+// in brackets; Capacity, StartupDelay and Size are package sim's.
 type SimConfig struct {
 	// Seed seeds the metric noise [0]. The noise at time t depends only on
 	// Seed and t, so the same calls give the same observations.
@@ -203,10 +203,8 @@ func (c *SimulatedCluster) Current(time.Time) (int, error) {
 func (c *SimulatedCluster) Scale(now time.Time, target int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.calls++
-	if c.fail > 0 {
-		c.fail--
-		return Transient(ErrInjected)
+	if err := c.injectLocked(); err != nil {
+		return err
 	}
 	if target < 0 {
 		return fmt.Errorf("omnixan: simulated scale to %d instances", target)
@@ -225,6 +223,17 @@ func (c *SimulatedCluster) Scale(now time.Time, target int) error {
 	return nil
 }
 
+// injectLocked counts a call and fails it while injected failures remain;
+// c.mu is held.
+func (c *SimulatedCluster) injectLocked() error {
+	c.calls++
+	if c.fail > 0 {
+		c.fail--
+		return Transient(ErrInjected)
+	}
+	return nil
+}
+
 // Size implements Resizer.
 func (c *SimulatedCluster) Size(time.Time) (Size, error) {
 	c.mu.Lock()
@@ -236,10 +245,8 @@ func (c *SimulatedCluster) Size(time.Time) (Size, error) {
 func (c *SimulatedCluster) Resize(_ time.Time, s Size) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.calls++
-	if c.fail > 0 {
-		c.fail--
-		return Transient(ErrInjected)
+	if err := c.injectLocked(); err != nil {
+		return err
 	}
 	if !(s.CPU > 0) || !(s.MemoryGiB >= 0) {
 		return fmt.Errorf("omnixan: simulated resize to %+v", s)

@@ -74,8 +74,8 @@ type HealthStatus int
 
 // Health states, worst first.
 const (
-	// Unhealthy: the collector failed, no instance is ready, the breaker
-	// is open, or the module is shut down.
+	// Unhealthy: the collector failed, no instance is ready, or the
+	// breaker is open.
 	Unhealthy HealthStatus = iota
 	// Degraded: the breaker is half-open, or demand exceeds the ready
 	// capacity (a backlog builds).

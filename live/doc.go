@@ -12,8 +12,8 @@
 //
 // Like the Kubernetes HPA, the loop never scales in on data it does not
 // fully have. A pass is partial when the request-rate query failed or came
-// back empty, when a secondary query (CPU, memory) that was configured
-// failed, or when the orchestrator's ready count could not be read (the last
+// back empty, when a secondary query (CPU, memory, quantum) that was
+// configured failed, or when the orchestrator's ready count could not be read (the last
 // count read stands in for it). An observation without a request rate is
 // invalid (policy.Observation.Valid false): the policies hold. Any other partial pass may scale out but never
 // in (NoScaleInOnPartial). Prometheus itself drops a series five minutes

@@ -84,7 +84,7 @@ func (h *HAProxy) Command(ctx context.Context, cmd string) (string, error) {
 // failed recognises the runtime API's refusals, which come back as text.
 func failed(out string) bool {
 	l := strings.ToLower(firstLine(out))
-	for _, p := range []string{"unknown command", "no such", "not found", "error", "failed", "invalid", "permission denied", "require", "cannot", "can't", "unsupported", "'set server' expects", "expects"} {
+	for _, p := range []string{"unknown command", "no such", "not found", "error", "failed", "invalid", "permission denied", "require", "cannot", "can't", "unsupported", "expects"} {
 		if strings.Contains(l, p) {
 			return true
 		}

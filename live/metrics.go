@@ -14,11 +14,11 @@ import (
 //	quantum_workload       gauge   the quantum query's value (job backlog)
 //	instance_count         gauge   the orchestrator's current target
 //	cost_usd_per_hour      gauge   instance_count × the price per instance-hour
-//	health_status          gauge   1 healthy, 0 not (no valid observation, or a breaker open)
+//	health_status          gauge   1 healthy, 0 not (no valid observation, or a breaker not closed)
 //	omnixan_autoscaler_request_rate                 gauge     observed requests per second
 //	omnixan_autoscaler_ready_instances              gauge     ready instances
 //	omnixan_autoscaler_desired_instances            gauge     the target of the last decision
-//	omnixan_autoscaler_decisions_total{outcome}     counter   passes: hold, scale_up, scale_down, error
+//	omnixan_autoscaler_decisions_total{outcome}     counter   passes and retries: hold, scale_up, scale_down, error
 //	omnixan_autoscaler_scale_actions_total{direction,result}  Scale calls: up/down × ok/error
 //	omnixan_autoscaler_retries_total                counter   retried Scale calls
 //	omnixan_autoscaler_breaker_state{breaker}       gauge     0 closed, 1 open, 2 half-open; breaker orchestrator or metrics

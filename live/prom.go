@@ -26,7 +26,7 @@ var ErrNoData = errors.New("no data")
 var ErrMetricsBreakerOpen = errors.New("metrics circuit breaker open")
 
 // Query evaluates the PromQL expr at time at with the instant-query API
-// (GET base/api/v1/query) and returns its value: a scalar, or the sum of
+// (a form-encoded POST to base/api/v1/query) and returns its value: a scalar, or the sum of
 // the samples of a vector. An empty vector, NaN and ±Inf wrap ErrNoData.
 // A refusal by Prometheus returns its error message; a network error or a
 // 5xx/429 answer is marked autoscaler.Transient.

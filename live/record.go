@@ -115,8 +115,8 @@ func (r *Recorder) prepare(path string) error {
 		}
 	}
 	if body := data[len(h):end]; len(body) > 0 {
-		lines := bytes.Split(bytes.TrimSuffix(body, []byte("\n")), []byte("\n"))
-		ts, _, _ := strings.Cut(string(lines[len(lines)-1]), ",")
+		last := body[bytes.LastIndexByte(body[:len(body)-1], '\n')+1:]
+		ts, _, _ := strings.Cut(string(last), ",")
 		t, err := time.Parse(time.RFC3339Nano, ts)
 		if err != nil {
 			return fmt.Errorf("recording %s: last row's timestamp %q: %w", path, ts, err)

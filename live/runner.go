@@ -299,7 +299,7 @@ func (r *Runner) export(now time.Time, d autoscaler.Decision, smp Sample, cur in
 }
 
 // Healthz answers 200 while passes keep coming (the last one less than
-// three sync periods ago, or none yet), else 503.
+// three sync periods plus 30 s ago, or none yet), else 503.
 func (r *Runner) Healthz(w http.ResponseWriter, req *http.Request) {
 	last, sync := r.lastPass.Load(), time.Duration(r.syncNanos.Load())
 	// The last pass's time is the Runner's clock; health is judged on the

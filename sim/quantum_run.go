@@ -127,6 +127,7 @@ type qjob struct {
 	needGiB float64       // on a simulator worker
 	run     time.Duration // runtime on the QPU, or on the worker size fitting it
 	odWait  time.Duration // public-queue wait if it goes on-demand
+	odCost  float64       // its on-demand price, once accepted there
 	state   jobState
 }
 
@@ -162,7 +163,6 @@ type qpool struct {
 	queue   []int // waiting job indexes, in arrival order
 	size    policy.Size
 	loop    *autoscaler.Loop
-	pol     policy.Policy // the inner policy
 	startup time.Duration
 
 	// on-demand access (QPUs only)
@@ -237,9 +237,7 @@ func RunQuantum(ctx context.Context, run QuantumRun, r traces.JobReader) (*Quant
 	if err := w.read(r); err != nil {
 		return nil, err
 	}
-	if err := w.makePools(); err != nil {
-		return nil, err
-	}
+	w.makePools()
 	w.route()
 	for _, p := range w.pools {
 		if err := p.startLoop(); err != nil {
@@ -327,7 +325,7 @@ func publicQueueMinutes(u float64) float64 {
 	return x[len(x)-1]
 }
 
-func (w *qworld) makePools() error {
+func (w *qworld) makePools() {
 	sims := &qpool{w: w, idx: 0, name: policy.PoolSimulators, startup: time.Duration(w.cfg.Simulators.StartupDelay), odBusy: -1}
 	w.pools = append(w.pools, sims)
 	for i := range w.cfg.QPUs {
@@ -338,7 +336,6 @@ func (w *qworld) makePools() error {
 		}
 		w.pools = append(w.pools, p)
 	}
-	return nil
 }
 
 // route applies the routing rule (Routing) to every job.
@@ -470,7 +467,6 @@ func (p *qpool) startLoop() error {
 	if err != nil {
 		return fmt.Errorf("pool %s: %w", p.name, err)
 	}
-	p.pol = inner
 	pol := inner
 	ac := w.run.Loop
 	s := &w.cfg.Simulators
@@ -664,10 +660,9 @@ func (w *qworld) handle(e Event) {
 	case evQOnDemandDone:
 		p := w.pools[e.Arg]
 		j := &w.jobs[p.odBusy]
-		usd, _ := p.odPrice.JobCost(cost.QuantumJob{Qubits: j.Qubits, Shots: j.Shots, Circuits: circuits(&j.Job), Runtime: j.run})
-		w.charge(usd, t)
-		w.pending -= usd
-		w.res.SpendOnDemand += usd
+		w.charge(j.odCost, t)
+		w.pending -= j.odCost
+		w.res.SpendOnDemand += j.odCost
 		j.state = jobDone
 		p.odBusy = -1
 		p.dispatchOnDemand(t)
@@ -752,19 +747,16 @@ func (w *qworld) onDemand(p *qpool, i int, t int64) {
 		return
 	}
 	w.rollHour(t)
-	if fit := w.cfg.Budget.Fits(usd+w.committed(), w.hour.spent, w.accrued(t)); !fit.OK {
+	if fit := w.cfg.Budget.Fits(usd+w.pending, w.hour.spent, w.accrued(t)); !fit.OK {
 		w.failJob(j, FailBudget)
 		return
 	}
 	w.res.OnDemandJobs++
+	j.odCost = usd
 	w.pending += usd
 	p.odWait++
 	w.q.Push(Event{At: later(t, j.odWait), Kind: evQEligible, Arg: int64(i)})
 }
-
-// committed is the price of on-demand jobs accepted but not yet charged:
-// those in the public queue, eligible, or running.
-func (w *qworld) committed() float64 { return max(w.pending, 0) }
 
 func (w *qworld) failJob(j *qjob, why string) {
 	j.state = jobFailed

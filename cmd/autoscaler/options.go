@@ -1,14 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/url"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -129,7 +131,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.MaxInstances, "max-instances", o.MaxInstances, "most instances (0: the policy's own bound, else none)")
 	fs.Float64Var(&o.MaxBudget, "max-budget-usd-per-hour", o.MaxBudget, "targets are clamped to what this affords at --price-usd-per-hour; 0 means no budget")
 	fs.Float64Var(&o.PricePerHour, "price-usd-per-hour", o.PricePerHour, "price of one instance-hour, USD, for the budget and cost_usd_per_hour")
-	fs.IntVar(&o.BreakerFailures, "breaker-failures", o.BreakerFailures, "consecutive failed calls that open a circuit breaker (orchestrator and Prometheus each have one)")
+	fs.IntVar(&o.BreakerFailures, "breaker-failures", o.BreakerFailures, "consecutive failed calls that open a circuit breaker (orchestrator and Prometheus each have one; half of the last 20 calls failing opens it too)")
 	fs.DurationVar(&o.BreakerOpenTimeout, "breaker-open-timeout", o.BreakerOpenTimeout, "how long an open breaker refuses calls before it lets a probe through")
 	fs.IntVar(&o.RetryMaxAttempts, "retry-max-attempts", o.RetryMaxAttempts, "most calls per scale action, the first included (transient failures are retried with backoff)")
 	fs.StringVar(&o.ProcessName, "process-name", o.ProcessName, "process target: instance i is named NAME-i")
@@ -253,18 +255,13 @@ func readConfig(path string, fs *pflag.FlagSet) (vals, keys map[string]string, e
 		return nil, nil, configError(path, "is not YAML or JSON", err)
 	}
 	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(js)))
+	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.UseNumber()
 	if err := dec.Decode(&m); err != nil {
 		return nil, nil, configError(path, "is not a mapping of settings", err)
 	}
 	vals, keys = map[string]string{}, map[string]string{}
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		name := strings.ReplaceAll(k, "_", "-")
 		if fs.Lookup(name) == nil || name == "config" || name == "help" {
 			return nil, nil, configError(path+": "+k, "is not a setting", nil)

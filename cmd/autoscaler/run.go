@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -244,20 +245,11 @@ func serve(ctx context.Context, o *Options, log *slog.Logger, stdout io.Writer) 
 // origins lists the settings not at their defaults, with their source.
 func origins(o *Options) string {
 	var b strings.Builder
-	for _, k := range sortedKeys(o.origin) {
+	for _, k := range slices.Sorted(maps.Keys(o.origin)) {
 		if b.Len() > 0 {
 			b.WriteString(" ")
 		}
 		fmt.Fprintf(&b, "%s=%s", k, o.origin[k])
 	}
 	return b.String()
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
